@@ -1,0 +1,197 @@
+"""Comprobaciones que usan las pruebas de los ejercicios, con mensajes en español.
+
+Cada función lanza ``AssertionError`` con una frase que dice qué se esperaba (forma, tipo,
+valor) y qué se encontró. Antes de comprobar nada verifican que las funciones de las que
+dependen (las de NumPy, las de este módulo y algunas integradas) no hayan sido sustituidas
+desde el código del alumno: una sustitución hace fallar la prueba con un mensaje explícito.
+"""
+from __future__ import annotations
+
+import builtins
+import sys
+import types
+
+import numpy as np
+
+_DIR_NUMPY = np.__file__.rsplit("/", 1)[0]
+_ESTE_ARCHIVO = __file__
+
+
+class ManipulacionDetectada(AssertionError):
+    """Una función de la que dependen las pruebas fue reemplazada."""
+
+
+_DESPACHADOR = type(np.allclose)  # tipo C con el que NumPy envuelve sus funciones
+_TIPOS_INTEGRADOS = {"bool": type(True), "int": type(0), "float": type(0.0), "tuple": type(())}
+_FUNCIONES_INTEGRADAS = ("isinstance", "len", "callable", "getattr", "hasattr")
+_FUNCIONES_NUMPY = ("asarray", "allclose", "array_equal", "abs", "isfinite", "argmax", "unravel_index")
+
+
+def _codigo_en(funcion, carpeta: str) -> bool:
+    codigo = getattr(funcion, "__code__", None)
+    return codigo is not None and codigo.co_filename.startswith(carpeta)
+
+
+def _genuina(funcion, carpeta: str) -> bool:
+    """True si ``funcion`` es C integrada, un ufunc, o código Python que vive en ``carpeta``."""
+    if isinstance(funcion, (types.BuiltinFunctionType, np.ufunc)):
+        return True
+    if type(funcion) is _DESPACHADOR:
+        envuelta = getattr(funcion, "__wrapped__", None)
+        return envuelta is None or isinstance(envuelta, types.BuiltinFunctionType) or _codigo_en(envuelta, carpeta)
+    return _codigo_en(funcion, carpeta)
+
+
+def _manipulada(nombre: str) -> ManipulacionDetectada:
+    return ManipulacionDetectada(
+        f"Se detectó que `{nombre}` fue reemplazada desde el cuaderno. Las pruebas no pueden fiarse "
+        "de ella: no modifiques funciones de Python, de NumPy ni de `comprobar`."
+    )
+
+
+def _verificar_integridad() -> None:
+    """Falla si alguna función de la que dependen las pruebas no es la original."""
+    for nombre, tipo_real in _TIPOS_INTEGRADOS.items():
+        if getattr(builtins, nombre) is not tipo_real:
+            raise _manipulada(nombre)
+    for nombre in _FUNCIONES_INTEGRADAS:
+        if type(getattr(builtins, nombre)) is not types.BuiltinFunctionType:
+            raise _manipulada(nombre)
+    for nombre in _FUNCIONES_NUMPY:
+        if not _genuina(getattr(np, nombre), _DIR_NUMPY):
+            raise _manipulada(f"numpy.{nombre}")
+    if not _genuina(np.testing.assert_allclose, _DIR_NUMPY):
+        raise _manipulada("numpy.testing.assert_allclose")
+    modulo = sys.modules.get(__name__)
+    for nombre in _PUBLICAS:
+        if not _codigo_en(getattr(modulo, nombre, None), _ESTE_ARCHIVO):
+            raise _manipulada(f"comprobar.{nombre}")
+
+
+def _como_array(valor, nombre: str) -> np.ndarray:
+    """Convierte a array de NumPy (acepta tensores de TF) o falla con un mensaje claro."""
+    if hasattr(valor, "numpy") and callable(valor.numpy):
+        valor = valor.numpy()
+    try:
+        return np.asarray(valor)
+    except Exception as error:  # pragma: no cover - tipos muy exóticos
+        raise AssertionError(f"`{nombre}` no se puede convertir en un arreglo numérico: {error}") from None
+
+
+def _texto_forma(forma) -> str:
+    return "(" + ", ".join(str(d) for d in forma) + ("," if len(forma) == 1 else "") + ")"
+
+
+def es_tensor(valor, nombre: str) -> None:
+    """Comprueba que ``valor`` es un tensor de TensorFlow (``tf.Tensor`` o ``tf.Variable``)."""
+    _verificar_integridad()
+    import tensorflow as tf
+
+    if not tf.is_tensor(valor) and not isinstance(valor, tf.Variable):
+        raise AssertionError(
+            f"`{nombre}` debe ser un tensor de TensorFlow, pero es de tipo {type(valor).__name__}."
+        )
+
+
+def tipo(valor, esperado: type, nombre: str) -> None:
+    """Comprueba el tipo de Python de ``valor`` (p. ej. ``float``, ``list``, ``dict``)."""
+    _verificar_integridad()
+    if not isinstance(valor, esperado):
+        raise AssertionError(
+            f"`{nombre}` debe ser de tipo {esperado.__name__}, pero es de tipo {type(valor).__name__}."
+        )
+
+
+def forma(valor, esperada, nombre: str) -> None:
+    """Comprueba la forma (shape) de un arreglo o tensor."""
+    _verificar_integridad()
+    real = tuple(int(d) for d in _como_array(valor, nombre).shape)
+    esperada = tuple(int(d) for d in esperada)
+    if real != esperada:
+        raise AssertionError(
+            f"`{nombre}` debe tener forma {_texto_forma(esperada)}, pero tiene forma {_texto_forma(real)}."
+        )
+
+
+def tipo_dato(valor, esperado: str, nombre: str) -> None:
+    """Comprueba el dtype (``"float32"``, ``"int64"``…) de un arreglo o tensor."""
+    _verificar_integridad()
+    dtype = getattr(valor, "dtype", None)
+    real = getattr(dtype, "name", None) or str(_como_array(valor, nombre).dtype)
+    if real != esperado:
+        raise AssertionError(f"`{nombre}` debe tener tipo de dato {esperado}, pero tiene {real}.")
+
+
+def cercano(valor, esperado, nombre: str, rtol: float = 1e-5, atol: float = 1e-6) -> None:
+    """Comprueba forma y valores (con tolerancia) de un número, arreglo o tensor."""
+    _verificar_integridad()
+    real = _como_array(valor, nombre)
+    esperado = _como_array(esperado, "el valor esperado")
+    if real.shape != esperado.shape:
+        raise AssertionError(
+            f"`{nombre}` debe tener forma {_texto_forma(esperado.shape)}, "
+            f"pero tiene forma {_texto_forma(real.shape)}."
+        )
+    try:
+        real = real.astype(np.float64)
+    except (TypeError, ValueError):
+        raise AssertionError(f"`{nombre}` debe contener números, pero contiene {real.dtype}.") from None
+    esperado = esperado.astype(np.float64)
+    if not np.isfinite(real).all():
+        raise AssertionError(f"`{nombre}` contiene valores no finitos (nan o inf).")
+    diferencia = np.abs(real - esperado)
+    limite = atol + rtol * np.abs(esperado)
+    if (diferencia > limite).any():
+        if real.ndim == 0:
+            raise AssertionError(
+                f"`{nombre}` vale {real.item():.6g}, pero se esperaba {esperado.item():.6g}."
+            )
+        pos = np.unravel_index(int(np.argmax(diferencia - limite)), diferencia.shape)
+        raise AssertionError(
+            f"Los valores de `{nombre}` no coinciden con lo esperado: en la posición {tuple(int(i) for i in pos)} "
+            f"vale {real[pos]:.6g} y se esperaba {esperado[pos]:.6g}."
+        )
+
+
+def igual(valor, esperado, nombre: str) -> None:
+    """Comprueba igualdad exacta (enteros, etiquetas, booleanos, cadenas)."""
+    _verificar_integridad()
+    real = _como_array(valor, nombre)
+    esperado = _como_array(esperado, "el valor esperado")
+    if real.shape != esperado.shape:
+        raise AssertionError(
+            f"`{nombre}` debe tener forma {_texto_forma(esperado.shape)}, "
+            f"pero tiene forma {_texto_forma(real.shape)}."
+        )
+    if not np.array_equal(real, esperado):
+        if real.ndim == 0:
+            raise AssertionError(f"`{nombre}` vale {real.item()!r}, pero se esperaba {esperado.item()!r}.")
+        raise AssertionError(f"`{nombre}` no es igual a lo esperado: se esperaba {esperado.tolist()!r}.")
+
+
+def entre(valor, minimo: float, maximo: float, nombre: str) -> None:
+    """Comprueba que un número está en el intervalo cerrado [minimo, maximo]."""
+    _verificar_integridad()
+    numero = _como_array(valor, nombre)
+    if numero.size != 1:
+        raise AssertionError(f"`{nombre}` debe ser un único número, pero tiene forma {_texto_forma(numero.shape)}.")
+    numero = float(numero.reshape(()))
+    if not (minimo <= numero <= maximo):
+        raise AssertionError(f"`{nombre}` vale {numero:.6g}, pero debe estar entre {minimo:g} y {maximo:g}.")
+
+
+def funcion(valor, nombre: str) -> None:
+    """Comprueba que ``valor`` es una función que se puede llamar."""
+    _verificar_integridad()
+    if not callable(valor):
+        raise AssertionError(f"`{nombre}` debe ser una función, pero es de tipo {type(valor).__name__}.")
+
+
+def verdadero(condicion: bool, mensaje: str) -> None:
+    """Falla con ``mensaje`` si la condición no se cumple."""
+    _verificar_integridad()
+    if not bool(condicion):
+        raise AssertionError(mensaje)
+
+
+_PUBLICAS = ("es_tensor", "tipo", "forma", "tipo_dato", "cercano", "igual", "entre", "funcion", "verdadero")
