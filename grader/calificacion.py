@@ -219,7 +219,8 @@ def puntuar(nb, fuente) -> list[NotaEjercicio]:
         if fallo is None:
             notas.append(NotaEjercicio(m.ejercicio, m.grade_id, m.puntos, m.puntos, "correcto", "Correcto."))
             continue
-        sin_responder = respuesta is not None and (_error(respuesta) or ("",))[0] == "NotImplementedError"
+        sin_responder = fallo[0] == "NotImplementedError" or (
+            respuesta is not None and (_error(respuesta) or ("",))[0] == "NotImplementedError")
         notas.append(NotaEjercicio(
             m.ejercicio, m.grade_id, 0, m.puntos, "sin_responder" if sin_responder else "incorrecto",
             mensaje_de_error("NotImplementedError", "") if sin_responder else mensaje_de_error(*fallo),
@@ -239,7 +240,8 @@ def notas_a_cero(fuente, motivo: str) -> list[NotaEjercicio]:
 # ---------------------------------------------------------------- el trabajo
 
 
-def calificar_entrega(entrega: Path, fuente: Path, alumno: str, tarea: str, carpeta: Path) -> Resultado:
+def calificar_entrega(entrega: Path, fuente: Path, alumno: str, tarea: str, carpeta: Path,
+                      tiempo_por_celda: int = config.TIEMPO_POR_CELDA_S) -> Resultado:
     """Califica una entrega contra su fuente. Nunca lanza: todo problema queda en el ``Resultado``.
 
     Deja en ``carpeta`` el cuaderno ejecutado (``<tarea>.ipynb``) y el registro (``resultado.json``).
@@ -250,11 +252,11 @@ def calificar_entrega(entrega: Path, fuente: Path, alumno: str, tarea: str, carp
     try:
         nb, resultado.avisos = combinar(leer_entrega(entrega), nb_fuente)
         carpeta.mkdir(parents=True, exist_ok=True)
-        resultado.estado = ejecucion.ejecutar(nb, carpeta)
+        resultado.estado = ejecucion.ejecutar(nb, carpeta, tiempo_por_celda)
         resultado.notas = puntuar(nb, nb_fuente)
         if resultado.estado != "ok":
             resultado.mensaje = {
-                "tiempo_agotado": f"Una celda tardó más de {config.TIEMPO_POR_CELDA_S} s: "
+                "tiempo_agotado": f"Una celda tardó más de {tiempo_por_celda} s: "
                                   "las pruebas que no llegaron a ejecutarse valen 0.",
                 "kernel_murio": "El kernel se detuvo durante la ejecución (¿memoria agotada u os._exit?): "
                                 "las pruebas que no llegaron a ejecutarse valen 0.",

@@ -123,6 +123,27 @@ def orden_exportar(args) -> int:
     return 0
 
 
+def orden_errores(args) -> int:
+    from grader import mutaciones
+
+    codigo = 0
+    for tarea in _tareas(args.tareas):
+        base, veredictos = mutaciones.verificar(tarea, trampas=not args.sin_trampas)
+        perdidos = [n.ejercicio for n in base if n.puntos is not None and n.puntos != n.maximo]
+        if perdidos:
+            codigo = 1
+            print(f"{tarea}: ¡la solución no obtiene la nota máxima! Falla en: {', '.join(perdidos)}")
+        for v in veredictos:
+            marca = "ok " if v.ok else "MAL"
+            print(f"{tarea} [{marca}] {v.error.ejercicio}: {v.error.descripcion}")
+            for problema in v.problemas:
+                codigo = 1
+                print(f"        {problema}")
+        if not veredictos:
+            print(f"{tarea}: no hay respuestas erróneas en tests/errores/{tarea}.yml")
+    return codigo
+
+
 def orden_demo(args) -> int:
     from grader import demo
 
@@ -176,6 +197,11 @@ def construir_parser() -> argparse.ArgumentParser:
     s.add_argument("--csv", default="notas.csv", help="archivo de salida (por defecto notas.csv)")
     s.set_defaults(func=orden_exportar)
 
+    s = sub.add_parser("errores", help="comprueba que cada respuesta errónea típica pierde solo sus puntos")
+    tareas(s)
+    s.add_argument("--sin-trampas", action="store_true", help="no probar las trampas (sustituir funciones)")
+    s.set_defaults(func=orden_errores)
+
     s = sub.add_parser("demo", help="recorrido completo del instructor con entregas de ejemplo")
     tareas(s)
     s.add_argument("--salida", default="demo_salida", help="carpeta del curso de demostración")
@@ -185,7 +211,13 @@ def construir_parser() -> argparse.ArgumentParser:
 
 def main(argv: list[str] | None = None) -> int:
     args = construir_parser().parse_args(argv)
-    return args.func(args)
+    try:
+        return args.func(args)
+    except (FileNotFoundError, ValueError, RuntimeError) as e:
+        # Errores esperables (carpeta que no existe, cuaderno fuente mal marcado, nbgrader que falla):
+        # un mensaje en español, sin traza.
+        print(f"error: {e}", file=sys.stderr)
+        return 2
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -1,0 +1,57 @@
+# Curso de redes neuronales: un objetivo por tarea. `make ayuda` las lista.
+PYTHON ?= $(shell command -v python3.11 || command -v python3)
+VENV := .venv
+PY := $(VENV)/bin/python
+# nbgrader necesita el bin del entorno en PATH (llama a `alembic` al crear el libro).
+export PATH := $(CURDIR)/$(VENV)/bin:$(PATH)
+export TF_CPP_MIN_LOG_LEVEL := 3
+export TF_ENABLE_ONEDNN_OPTS := 0
+
+.PHONY: ayuda lab test publicar validar ejecutar cabeceras errores calificar retroalimentacion exportar demo bench limpiar
+
+ayuda:  ## muestra esta lista
+	@grep -E '^[a-z]+:.*## ' $(MAKEFILE_LIST) | sed 's/:.*## /\t/'
+
+$(VENV)/.instalado: requirements.txt
+	test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet -r requirements.txt
+	touch $@
+
+lab: $(VENV)/.instalado  ## abre JupyterLab en notebooks/ (crea el entorno si hace falta)
+	$(VENV)/bin/jupyter lab notebooks/
+
+test: $(VENV)/.instalado  ## todas las pruebas (estructura, nbval, ida y vuelta, errores, nbgrader)
+	$(PY) -m pytest -p no:cacheprovider tests
+
+publicar: $(VENV)/.instalado  ## regenera las versiones de los alumnos en notebooks/
+	$(PY) -m grader publicar
+
+cabeceras: $(VENV)/.instalado  ## escribe la celda de configuración común en solutions/
+	$(PY) -m grader cabeceras
+
+ejecutar: $(VENV)/.instalado  ## re-ejecuta solutions/ y guarda las salidas de referencia
+	$(PY) -m grader ejecutar
+
+validar: $(VENV)/.instalado  ## nbval sobre solutions/ (compara las salidas marcadas)
+	$(PY) -m grader validar
+
+errores: $(VENV)/.instalado  ## cada respuesta errónea típica pierde solo los puntos de su ejercicio
+	$(PY) -m grader errores
+
+calificar: $(VENV)/.instalado  ## califica submitted/ (libro gradebook.db + calificaciones.csv)
+	$(PY) -m grader calificar --trabajos 2
+
+retroalimentacion: $(VENV)/.instalado  ## HTML de retroalimentación en feedback/
+	$(PY) -m grader retroalimentacion
+
+exportar: $(VENV)/.instalado  ## exporta las notas del libro a notas.csv
+	$(PY) -m grader exportar
+
+demo: $(VENV)/.instalado  ## recorrido del instructor con entregas de ejemplo (en demo_salida/)
+	$(PY) -m grader demo
+
+bench: $(VENV)/.instalado  ## mide tiempos (ejecución de cada cuaderno y calificación de una entrega)
+	$(PY) -m grader.bench
+
+limpiar:  ## borra el entorno y lo generado por la demo
+	rm -rf $(VENV) demo_salida

@@ -1,0 +1,161 @@
+"""Comprobación barata de respuestas erróneas típicas (``tests/errores/<tarea>.yml``).
+
+Un solo kernel por cuaderno: se ejecuta la solución una vez (como al calificar, sin las celdas
+SOLO_DEMO) y, para cada respuesta errónea, se sustituye la celda del ejercicio, se re-ejecutan solo
+las celdas posteriores y se puntúa con la misma función que el calificador. Después se restaura la
+solución. Así se comprueba que cada error pierde exactamente los puntos de su ejercicio.
+"""
+from __future__ import annotations
+
+import copy
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import nbformat
+import yaml
+
+from grader import calificacion, config, ejecucion
+
+DIR_ERRORES = config.RAIZ / "tests" / "errores"
+
+# Trampas: sustituir funciones de las que dependen las pruebas (se añaden a una respuesta errónea).
+TRAMPAS = {
+    "numpy.testing": "import numpy as _np\n_np.testing.assert_allclose = lambda *a, **k: None\n",
+    "numpy.allclose": "import numpy as _np\n_np.allclose = lambda *a, **k: True\n_np.array_equal = lambda *a, **k: True\n",
+    "comprobar": ("import grader.comprobar as _c\n"
+                  "for _n in _c._PUBLICAS:\n    setattr(_c, _n, lambda *a, **k: None)\n"),
+}
+_RESTAURAR = (
+    "import sys as _s, numpy as _np\n"
+    "_np.testing.assert_allclose = __ORIG__['assert_allclose']\n"
+    "_np.allclose = __ORIG__['allclose']\n_np.array_equal = __ORIG__['array_equal']\n"
+    "_s.modules.pop('grader.comprobar', None)\nimport grader.comprobar as comprobar\n"
+)
+_GUARDAR = (
+    "import numpy as _np\n"
+    "__ORIG__ = {'assert_allclose': _np.testing.assert_allclose,"
+    " 'allclose': _np.allclose, 'array_equal': _np.array_equal}\n"
+)
+
+
+@dataclass
+class Error:
+    """Una respuesta errónea típica de un ejercicio y el fragmento de mensaje que debe producir."""
+
+    ejercicio: str
+    descripcion: str
+    codigo: str
+    mensaje: str
+
+
+@dataclass
+class Veredicto:
+    """Lo que pasó con una respuesta errónea."""
+
+    error: Error
+    notas: list[calificacion.NotaEjercicio]
+    problemas: list[str] = field(default_factory=list)
+
+    @property
+    def ok(self) -> bool:
+        return not self.problemas
+
+
+def cargar(tarea: str, carpeta: Path = DIR_ERRORES) -> list[Error]:
+    """Lee las respuestas erróneas de una tarea (lista vacía si no hay archivo)."""
+    ruta = carpeta / f"{tarea}.yml"
+    if not ruta.exists():
+        return []
+    return [Error(**{k: d[k] for k in ("ejercicio", "descripcion", "codigo", "mensaje")})
+            for d in yaml.safe_load(ruta.read_text(encoding="utf-8")) or []]
+
+
+def _celda_respuesta(ejercicio: str, codigo: str):
+    return nbformat.v4.new_code_cell(f"# EJERCICIO {ejercicio}\n{codigo.rstrip()}")
+
+
+class Banco:
+    """Un kernel con la solución de una tarea ya ejecutada, para probar respuestas sobre ella."""
+
+    def __init__(self, tarea: str, raiz: Path = config.RAIZ):
+        self.fuente = nbformat.read(config.cuaderno_fuente(tarea, raiz), as_version=4)
+        self.nb, _ = calificacion.combinar(self.fuente, self.fuente)
+        self.carpeta = config.cuaderno_fuente(tarea, raiz).parent
+        self._sesion = None
+        self.cliente = None
+
+    def __enter__(self):
+        self._sesion = ejecucion.sesion(self.nb, self.carpeta)
+        self.cliente = self._sesion.__enter__()
+        self._ejecutar_desde(0, self.nb)
+        self.base = calificacion.puntuar(self.nb, self.fuente)
+        self.cliente.execute_cell(nbformat.v4.new_code_cell(_GUARDAR), 0)
+        return self
+
+    def __exit__(self, *exc):
+        return self._sesion.__exit__(*exc)
+
+    def _ejecutar_desde(self, inicio: int, nb) -> None:
+        for i in range(inicio, len(nb.cells)):
+            celda = nb.cells[i]
+            if ejecucion.ETIQUETA_OMITIR in celda.metadata.get("tags", []):
+                continue
+            if celda.cell_type == "code":
+                celda.outputs, celda.execution_count = [], None
+            self.cliente.execute_cell(celda, i)
+
+    def posicion(self, ejercicio: str) -> int:
+        return next(i for i, c in enumerate(self.nb.cells) if calificacion._id_de(c) == ejercicio)
+
+    def probar(self, ejercicio: str, codigo: str) -> list[calificacion.NotaEjercicio]:
+        """Notas de la tarea con ``codigo`` como respuesta de ``ejercicio``; luego restaura la solución."""
+        i = self.posicion(ejercicio)
+        variante = copy.deepcopy(self.nb)
+        variante.cells[i] = _celda_respuesta(ejercicio, codigo)
+        variante.cells[i].metadata["nbgrader"] = self.nb.cells[i].metadata["nbgrader"]
+        self._ejecutar_desde(i, variante)
+        notas = calificacion.puntuar(variante, self.fuente)
+        self.cliente.execute_cell(nbformat.v4.new_code_cell(_RESTAURAR), 0)
+        self._ejecutar_desde(i, copy.deepcopy(self.nb))
+        return notas
+
+
+def _comparar(error: Error, notas, base) -> list[str]:
+    """Problemas si el error no pierde exactamente los puntos de su ejercicio con el mensaje esperado."""
+    problemas = []
+    for nota, referencia in zip(notas, base):
+        if nota.ejercicio == error.ejercicio:
+            if nota.puntos != 0:
+                problemas.append(f"{error.ejercicio} obtuvo {nota.puntos} puntos (se esperaba 0)")
+            elif error.mensaje and error.mensaje not in nota.mensaje:
+                problemas.append(f"mensaje inesperado: «{nota.mensaje}» (se esperaba «{error.mensaje}»)")
+        elif nota.puntos != referencia.puntos:
+            problemas.append(f"{nota.ejercicio} también perdió puntos: «{nota.mensaje}»")
+    return problemas
+
+
+def verificar(tarea: str, errores: list[Error] | None = None, trampas: bool = True,
+              raiz: Path = config.RAIZ) -> tuple[list[calificacion.NotaEjercicio], list[Veredicto]]:
+    """Prueba cada respuesta errónea (y, con ``trampas``, cada error combinado con cada trampa).
+
+    Devuelve las notas de la solución y un veredicto por prueba.
+    """
+    errores = cargar(tarea) if errores is None else errores
+    veredictos = []
+    with Banco(tarea, raiz) as banco:
+        for error in errores:
+            notas = banco.probar(error.ejercicio, error.codigo)
+            veredictos.append(Veredicto(error, notas, _comparar(error, notas, banco.base)))
+        if trampas:
+            primeros = {}
+            for error in errores:
+                primeros.setdefault(error.ejercicio, error)
+            for error in primeros.values():
+                for nombre, trampa in TRAMPAS.items():
+                    tramposo = Error(error.ejercicio, f"{error.descripcion} + trampa {nombre}",
+                                     trampa + error.codigo, "")
+                    notas = banco.probar(error.ejercicio, tramposo.codigo)
+                    nota = next(n for n in notas if n.ejercicio == error.ejercicio)
+                    problemas = [] if nota.puntos == 0 else [f"la trampa «{nombre}» aprobó {error.ejercicio}"]
+                    veredictos.append(Veredicto(tramposo, notas, problemas))
+        return banco.base, veredictos

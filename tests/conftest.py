@@ -1,0 +1,77 @@
+"""Utilidades de las pruebas: las tareas del curso y un curso mínimo sintético para probar el calificador."""
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import nbformat
+import pytest
+
+from grader import config, fuentes
+
+TAREAS = config.tareas()
+
+# Un cuaderno mínimo con dos ejercicios y una respuesta escrita, con las mismas marcas que el curso.
+CELDAS_MINIMAS = [
+    ("markdown", "# 99 · Curso mínimo de prueba"),
+    ("code", "# CABECERA"),
+    ("code", "import numpy as np\nx = np.arange(6).reshape(2, 3)\nprint(x.shape)"),
+    ("code", "# EJERCICIO ej99_suma\n### BEGIN SOLUTION\ntotal = int(x.sum())\n### END SOLUTION"),
+    ("code", "# PRUEBAS ej99_suma (2 puntos)\ncomprobar.tipo(total, int, \"total\")\n"
+             "### BEGIN HIDDEN TESTS\n"
+             'import sys; sys.modules.pop("grader.comprobar", None); import grader.comprobar as comprobar\n'
+             "comprobar.igual(total, 15, \"total\")\n### END HIDDEN TESTS"),
+    ("code", "# SOLO_DEMO\nimport time\ntime.sleep(0.1)\nlento = True"),
+    ("code", "# EJERCICIO ej99_doble\ndef doble(v):\n    ### BEGIN SOLUTION\n    return 2 * np.asarray(v)\n"
+             "    ### END SOLUTION"),
+    ("code", "# PRUEBAS ej99_doble (3 puntos)\ncomprobar.cercano(doble([1.0]), [2.0], \"doble([1.0])\")\n"
+             "### BEGIN HIDDEN TESTS\n"
+             'import sys; sys.modules.pop("grader.comprobar", None); import grader.comprobar as comprobar\n'
+             "comprobar.cercano(doble(x), 2 * x, \"doble(x)\")\n### END HIDDEN TESTS"),
+    ("markdown", "<!-- RESPUESTA ej99_explica (1 punto) -->\n### BEGIN SOLUTION\nPorque sí.\n### END SOLUTION"),
+]
+TAREA_MINIMA = "99_minimo"
+
+
+def crear_curso_minimo(raiz: Path) -> Path:
+    """Escribe ``solutions/99_minimo/99_minimo.ipynb`` (preparado y ejecutado) bajo ``raiz``."""
+    nb = nbformat.v4.new_notebook(cells=[
+        nbformat.v4.new_markdown_cell(texto) if tipo == "markdown" else nbformat.v4.new_code_cell(texto)
+        for tipo, texto in CELDAS_MINIMAS
+    ])
+    fuentes.preparar(nb)
+    fuentes.escribir(nb, config.cuaderno_fuente(TAREA_MINIMA, raiz))
+    assert fuentes.ejecutar(TAREA_MINIMA, raiz) == []
+    return config.cuaderno_fuente(TAREA_MINIMA, raiz)
+
+
+@pytest.fixture(scope="session")
+def curso_minimo(tmp_path_factory) -> Path:
+    """Raíz de un curso sintético con la tarea 99_minimo publicada (versión del alumno incluida)."""
+    from grader import publicacion
+
+    raiz = tmp_path_factory.mktemp("curso_minimo")
+    crear_curso_minimo(raiz)
+    publicacion.publicar(TAREA_MINIMA, raiz)
+    return raiz
+
+
+@pytest.fixture()
+def copia_curso_minimo(curso_minimo, tmp_path) -> Path:
+    """Copia desechable del curso mínimo (para pruebas que escriben libro o entregas)."""
+    destino = tmp_path / "curso"
+    shutil.copytree(curso_minimo, destino)
+    return destino
+
+
+def entregar(raiz: Path, alumno: str, nb_o_texto, tarea: str = TAREA_MINIMA) -> Path:
+    """Pone una entrega en ``submitted/<alumno>/<tarea>/<tarea>.ipynb`` (cuaderno, texto o bytes)."""
+    ruta = raiz / config.DIR_ENTREGAS / alumno / tarea / f"{tarea}.ipynb"
+    ruta.parent.mkdir(parents=True, exist_ok=True)
+    if isinstance(nb_o_texto, bytes):
+        ruta.write_bytes(nb_o_texto)
+    elif isinstance(nb_o_texto, str):
+        ruta.write_text(nb_o_texto, encoding="utf-8")
+    else:
+        nbformat.write(nb_o_texto, ruta)
+    return ruta
