@@ -1,0 +1,38 @@
+"""Ida y vuelta de cada cuaderno: solución = nota máxima, versión en blanco = 0, cada error típico
+pierde exactamente los puntos de su ejercicio con su mensaje, y las trampas no aprueban."""
+from __future__ import annotations
+
+import pytest
+
+from grader import calificacion, config, mutaciones
+from tests.conftest import TAREAS
+
+
+def _calificar(tarea, entrega, tmp_path):
+    return calificacion.calificar_entrega(entrega, config.cuaderno_fuente(tarea), "prueba", tarea, tmp_path)
+
+
+@pytest.mark.parametrize("tarea", TAREAS)
+def test_solucion_nota_maxima(tarea, tmp_path):
+    r = _calificar(tarea, config.cuaderno_fuente(tarea), tmp_path)
+    assert r.estado == "ok", r.mensaje
+    fallidas = [(n.ejercicio, n.mensaje) for n in r.notas if n.puntos is not None and n.puntos != n.maximo]
+    assert not fallidas
+    assert r.puntos == sum(n.maximo for n in r.notas if n.estado != "manual") > 0
+
+
+@pytest.mark.parametrize("tarea", TAREAS)
+def test_version_en_blanco_vale_cero(tarea, tmp_path):
+    r = _calificar(tarea, config.cuaderno_publicado(tarea), tmp_path)
+    assert r.estado == "ok", r.mensaje
+    assert r.puntos == 0
+    assert all(n.estado in ("sin_responder", "manual") for n in r.notas), [(n.ejercicio, n.mensaje) for n in r.notas]
+
+
+@pytest.mark.parametrize("tarea", TAREAS)
+def test_errores_tipicos_pierden_solo_sus_puntos(tarea):
+    base, veredictos = mutaciones.verificar(tarea)
+    assert all(n.puntos == n.maximo for n in base if n.puntos is not None)
+    malos = [(v.error.ejercicio, v.error.descripcion, v.problemas) for v in veredictos if not v.ok]
+    assert not malos
+    assert len(veredictos) >= 2 * len([n for n in base if n.puntos is not None])
