@@ -240,6 +240,19 @@ def notas_a_cero(fuente, motivo: str) -> list[NotaEjercicio]:
 # ---------------------------------------------------------------- el trabajo
 
 
+def aislamiento(carpeta: Path, fuente: Path) -> ejecucion.Aislamiento | None:
+    """El aislamiento de un trabajo: escribe solo en su carpeta y no ve fuentes, entregas, libro ni git."""
+    if not (config.AISLAR and ejecucion.Aislamiento.disponible()):
+        return None
+    raiz_curso = fuente.parent.parent.parent  # <raiz>/solutions/<tarea>/<tarea>.ipynb
+    ocultar = []
+    for raiz in dict.fromkeys([raiz_curso, config.RAIZ]):
+        ocultar += [raiz / d for d in (config.DIR_FUENTES, config.DIR_ENTREGAS, config.DIR_CALIFICADOS,
+                                       config.DIR_RETRO, ".git", "tests")]
+        ocultar += list(raiz.glob(config.LIBRO + "*"))
+    return ejecucion.Aislamiento(escribible=carpeta.resolve(), ocultar=ocultar)
+
+
 def calificar_entrega(entrega: Path, fuente: Path, alumno: str, tarea: str, carpeta: Path,
                       tiempo_por_celda: int = config.TIEMPO_POR_CELDA_S) -> Resultado:
     """Califica una entrega contra su fuente. Nunca lanza: todo problema queda en el ``Resultado``.
@@ -252,7 +265,9 @@ def calificar_entrega(entrega: Path, fuente: Path, alumno: str, tarea: str, carp
     try:
         nb, resultado.avisos = combinar(leer_entrega(entrega), nb_fuente)
         carpeta.mkdir(parents=True, exist_ok=True)
-        resultado.estado = ejecucion.ejecutar(nb, carpeta, tiempo_por_celda)
+        resultado.estado = ejecucion.ejecutar(nb, carpeta, tiempo_por_celda, aislamiento(carpeta, fuente))
+        if resultado.estado == "ok" and not ejecucion.Aislamiento.disponible():
+            resultado.avisos.append("Calificada sin aislamiento (falta bubblewrap).")
         resultado.notas = puntuar(nb, nb_fuente)
         if resultado.estado != "ok":
             resultado.mensaje = {

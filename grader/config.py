@@ -33,12 +33,13 @@ STUB_TEXTO = "ESCRIBE TU RESPUESTA AQUÍ"
 # Límites de una calificación (un trabajo = un alumno x un cuaderno).
 TIEMPO_POR_CELDA_S = 120        # tiempo máximo de una celda al calificar
 TIEMPO_ARRANQUE_KERNEL_S = 60
+MEMORIA_KERNEL_BYTES = 6 * 1024**3  # tope de memoria virtual del kernel de un alumno (TF funciona con 2 GB)
+AISLAR = True  # calificar con bubblewrap (sin red ni acceso a fuentes, entregas ajenas o libro) si está instalado
 
 # Variables de entorno de todo kernel que ejecuta cuadernos (silencian TensorFlow).
 ENTORNO_KERNEL = {
     "TF_CPP_MIN_LOG_LEVEL": "3",
     "TF_ENABLE_ONEDNN_OPTS": "0",
-    "MPLBACKEND": "Agg",
     "PYTHONWARNINGS": "ignore::DeprecationWarning",
 }
 

@@ -89,13 +89,20 @@ class Banco:
         self.cliente = self._sesion.__enter__()
         self._ejecutar_desde(0, self.nb)
         self.base = calificacion.puntuar(self.nb, self.fuente)
-        self.cliente.execute_cell(nbformat.v4.new_code_cell(_GUARDAR), 0)
+        self.limpio = copy.deepcopy(self.nb)  # nbclient escribe cada celda ejecutada en cliente.nb
+        self._ejecutar_suelto(_GUARDAR)
         return self
 
     def __exit__(self, *exc):
         return self._sesion.__exit__(*exc)
 
+    def _ejecutar_suelto(self, codigo: str) -> None:
+        """Ejecuta código auxiliar en el kernel sin tocar ningún cuaderno."""
+        self.cliente.nb = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell(codigo)])
+        self.cliente.execute_cell(self.cliente.nb.cells[0], 0)
+
     def _ejecutar_desde(self, inicio: int, nb) -> None:
+        self.cliente.nb = nb
         for i in range(inicio, len(nb.cells)):
             celda = nb.cells[i]
             if ejecucion.ETIQUETA_OMITIR in celda.metadata.get("tags", []):
@@ -105,18 +112,18 @@ class Banco:
             self.cliente.execute_cell(celda, i)
 
     def posicion(self, ejercicio: str) -> int:
-        return next(i for i, c in enumerate(self.nb.cells) if calificacion._id_de(c) == ejercicio)
+        return next(i for i, c in enumerate(self.limpio.cells) if calificacion._id_de(c) == ejercicio)
 
     def probar(self, ejercicio: str, codigo: str) -> list[calificacion.NotaEjercicio]:
         """Notas de la tarea con ``codigo`` como respuesta de ``ejercicio``; luego restaura la solución."""
         i = self.posicion(ejercicio)
-        variante = copy.deepcopy(self.nb)
+        variante = copy.deepcopy(self.limpio)
         variante.cells[i] = _celda_respuesta(ejercicio, codigo)
-        variante.cells[i].metadata["nbgrader"] = self.nb.cells[i].metadata["nbgrader"]
+        variante.cells[i].metadata["nbgrader"] = self.limpio.cells[i].metadata["nbgrader"]
         self._ejecutar_desde(i, variante)
         notas = calificacion.puntuar(variante, self.fuente)
-        self.cliente.execute_cell(nbformat.v4.new_code_cell(_RESTAURAR), 0)
-        self._ejecutar_desde(i, copy.deepcopy(self.nb))
+        self._ejecutar_suelto(_RESTAURAR)
+        self._ejecutar_desde(i, copy.deepcopy(self.limpio))
         return notas
 
 
