@@ -7,7 +7,7 @@ export PATH := $(CURDIR)/$(VENV)/bin:$(PATH)
 export TF_CPP_MIN_LOG_LEVEL := 3
 export TF_ENABLE_ONEDNN_OPTS := 0
 
-.PHONY: ayuda lab test publicar validar ejecutar cabeceras errores calificar retroalimentacion exportar demo bench limpiar
+.PHONY: ayuda lab test aislamiento publicar validar ejecutar cabeceras errores calificar retroalimentacion exportar demo bench limpiar
 
 ayuda:  ## muestra esta lista
 	@grep -E '^[a-z]+:.*## ' $(MAKEFILE_LIST) | sed 's/:.*## /\t/'
@@ -20,8 +20,13 @@ $(VENV)/.instalado: requirements.txt
 lab: $(VENV)/.instalado  ## abre JupyterLab en notebooks/ (crea el entorno si hace falta)
 	$(VENV)/bin/jupyter lab notebooks/
 
-test: $(VENV)/.instalado  ## todas las pruebas (estructura, nbval, ida y vuelta, errores, nbgrader)
+test: $(VENV)/.instalado aislamiento  ## todas las pruebas (estructura, nbval, ida y vuelta, errores, nbgrader)
 	$(PY) -m pytest -p no:cacheprovider tests
+
+aislamiento:  ## instala bubblewrap (aísla el código de los alumnos al calificar) si falta y se puede
+	@command -v bwrap >/dev/null || { [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null && \
+	  (apt-get install -y -q bubblewrap >/dev/null 2>&1 || (apt-get update -q >/dev/null && apt-get install -y -q bubblewrap >/dev/null)); } || \
+	  echo "AVISO: falta bubblewrap (apt-get install bubblewrap): sin él se califica sin aislamiento."
 
 publicar: $(VENV)/.instalado  ## regenera las versiones de los alumnos en notebooks/
 	$(PY) -m grader publicar
