@@ -90,6 +90,7 @@ class Banco:
         self._ejecutar_desde(0, self.nb)
         self.base = calificacion.puntuar(self.nb, self.fuente)
         self.limpio = copy.deepcopy(self.nb)  # nbclient escribe cada celda ejecutada en cliente.nb
+        self._sucio_desde = len(self.nb.cells)
         self._ejecutar_suelto(_GUARDAR)
         return self
 
@@ -101,9 +102,9 @@ class Banco:
         self.cliente.nb = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell(codigo)])
         self.cliente.execute_cell(self.cliente.nb.cells[0], 0)
 
-    def _ejecutar_desde(self, inicio: int, nb) -> None:
+    def _ejecutar_desde(self, inicio: int, nb, fin: int | None = None) -> None:
         self.cliente.nb = nb
-        for i in range(inicio, len(nb.cells)):
+        for i in range(inicio, len(nb.cells) if fin is None else fin):
             celda = nb.cells[i]
             if ejecucion.ETIQUETA_OMITIR in celda.metadata.get("tags", []):
                 continue
@@ -115,16 +116,27 @@ class Banco:
         return next(i for i, c in enumerate(self.limpio.cells) if calificacion._id_de(c) == ejercicio)
 
     def probar(self, ejercicio: str, codigo: str) -> list[calificacion.NotaEjercicio]:
-        """Notas de la tarea con ``codigo`` como respuesta de ``ejercicio``; luego restaura la solución."""
+        """Notas de la tarea con ``codigo`` como respuesta de ``ejercicio``.
+
+        Solo se re-ejecuta desde la celda del ejercicio; antes se reparan con la solución las celdas que
+        dejó tocadas la prueba anterior (por eso conviene probar en el orden del cuaderno).
+        """
         i = self.posicion(ejercicio)
+        self._reparar_hasta(i)
         variante = copy.deepcopy(self.limpio)
         variante.cells[i] = _celda_respuesta(ejercicio, codigo)
         variante.cells[i].metadata["nbgrader"] = self.limpio.cells[i].metadata["nbgrader"]
         self._ejecutar_desde(i, variante)
-        notas = calificacion.puntuar(variante, self.fuente)
+        self._sucio_desde = min(self._sucio_desde, i)
+        return calificacion.puntuar(variante, self.fuente)
+
+    def _reparar_hasta(self, fin: int) -> None:
+        """Deshace trampas y re-ejecuta la solución en las celdas [sucio_desde, fin)."""
+        if self._sucio_desde >= fin:
+            return
         self._ejecutar_suelto(_RESTAURAR)
-        self._ejecutar_desde(i, copy.deepcopy(self.limpio))
-        return notas
+        self._ejecutar_desde(self._sucio_desde, copy.deepcopy(self.limpio), fin)
+        self._sucio_desde = fin
 
 
 def _comparar(error: Error, notas, base) -> list[str]:
@@ -143,26 +155,25 @@ def _comparar(error: Error, notas, base) -> list[str]:
 
 def verificar(tarea: str, errores: list[Error] | None = None, trampas: bool = True,
               raiz: Path = config.RAIZ) -> tuple[list[calificacion.NotaEjercicio], list[Veredicto]]:
-    """Prueba cada respuesta errónea (y, con ``trampas``, cada error combinado con cada trampa).
-
-    Devuelve las notas de la solución y un veredicto por prueba.
-    """
+    """Prueba cada respuesta errónea y, con ``trampas``, el primer error de cada ejercicio junto con
+    todas las trampas a la vez. Devuelve las notas de la solución y un veredicto por prueba."""
     errores = cargar(tarea) if errores is None else errores
+    pruebas = [(e, False) for e in errores]
+    if trampas:
+        primeros = {}
+        for e in errores:
+            primeros.setdefault(e.ejercicio, e)
+        todas = "".join(TRAMPAS.values())
+        pruebas += [(Error(e.ejercicio, f"{e.descripcion} + trampas ({', '.join(TRAMPAS)})", todas + e.codigo, ""),
+                     True) for e in primeros.values()]
     veredictos = []
     with Banco(tarea, raiz) as banco:
-        for error in errores:
+        for error, es_trampa in sorted(pruebas, key=lambda p: banco.posicion(p[0].ejercicio)):
             notas = banco.probar(error.ejercicio, error.codigo)
-            veredictos.append(Veredicto(error, notas, _comparar(error, notas, banco.base)))
-        if trampas:
-            primeros = {}
-            for error in errores:
-                primeros.setdefault(error.ejercicio, error)
-            for error in primeros.values():
-                for nombre, trampa in TRAMPAS.items():
-                    tramposo = Error(error.ejercicio, f"{error.descripcion} + trampa {nombre}",
-                                     trampa + error.codigo, "")
-                    notas = banco.probar(error.ejercicio, tramposo.codigo)
-                    nota = next(n for n in notas if n.ejercicio == error.ejercicio)
-                    problemas = [] if nota.puntos == 0 else [f"la trampa «{nombre}» aprobó {error.ejercicio}"]
-                    veredictos.append(Veredicto(tramposo, notas, problemas))
+            if es_trampa:
+                nota = next(n for n in notas if n.ejercicio == error.ejercicio)
+                problemas = [] if nota.puntos == 0 else [f"las trampas aprobaron {error.ejercicio}"]
+            else:
+                problemas = _comparar(error, notas, banco.base)
+            veredictos.append(Veredicto(error, notas, problemas))
         return banco.base, veredictos

@@ -35,4 +35,4 @@ def test_errores_tipicos_pierden_solo_sus_puntos(tarea):
     assert all(n.puntos == n.maximo for n in base if n.puntos is not None)
     malos = [(v.error.ejercicio, v.error.descripcion, v.problemas) for v in veredictos if not v.ok]
     assert not malos
-    assert len(veredictos) >= 2 * len([n for n in base if n.puntos is not None])
+    assert len([v for v in veredictos if "trampas" not in v.error.descripcion]) >= 2 * len([n for n in base if n.puntos is not None])
