@@ -34,11 +34,10 @@ def asegurar_path_del_entorno() -> None:
         os.environ["PATH"] = bin_entorno + os.pathsep + os.environ.get("PATH", "")
 
 
-def _generar(tarea: str, cfg: Config, con_libro: bool = True) -> None:
+def _generar(tarea: str, cfg: Config) -> None:
     from nbgrader.apps.api import NbGraderAPI
 
     asegurar_path_del_entorno()
-    cfg.GenerateAssignment.no_database = not con_libro
     api = NbGraderAPI(config=cfg)
     resultado = api.generate_assignment(tarea, force=True, create=True)
     if not resultado["success"]:
@@ -64,13 +63,15 @@ def _carpetas_iguales(a: Path, b: Path) -> bool:
 
 
 def desfasadas(tareas: list[str], raiz: Path = config.RAIZ) -> list[str]:
-    """Tareas cuya carpeta en ``notebooks/`` difiere de lo que genera nbgrader ahora (sin tocar el libro)."""
+    """Tareas cuya carpeta en ``notebooks/`` difiere de lo que genera nbgrader ahora (sin tocar el libro del curso)."""
     distintas = []
     with tempfile.TemporaryDirectory(prefix="publicacion-") as tmp:
         for tarea in tareas:
-            cfg = configuracion_nbgrader(raiz, release_directory=tmp)
-            _generar(tarea, cfg, con_libro=False)
+            # nbgrader guarda las celdas en un libro aunque se le pida no usarlo: uno temporal.
+            cfg = configuracion_nbgrader(raiz, release_directory=f"{tmp}/publicado")
+            cfg.CourseDirectory.db_url = f"sqlite:///{tmp}/libro.db"
+            _generar(tarea, cfg)
             publicada = raiz / config.DIR_PUBLICADOS / tarea
-            if not publicada.is_dir() or not _carpetas_iguales(Path(tmp) / tarea, publicada):
+            if not publicada.is_dir() or not _carpetas_iguales(Path(tmp) / "publicado" / tarea, publicada):
                 distintas.append(tarea)
     return distintas
