@@ -1,6 +1,8 @@
 """Al calificar, el código del alumno no ve las fuentes ni el libro, no escribe fuera de su carpeta y no tiene red."""
 from __future__ import annotations
 
+from pathlib import Path
+
 import nbformat
 
 from grader import calificacion, config, ejecucion, libro
@@ -19,6 +21,7 @@ print("VER_FUENTES", intentar(lambda: os.listdir(os.path.join({raiz!r}, "solutio
 print("ESCRIBIR_LIBRO", intentar(lambda: open(os.path.join({raiz!r}, "gradebook.db"), "ab").write(b"x")))
 print("ESCRIBIR_RAIZ", intentar(lambda: open(os.path.join({raiz!r}, "trampa.txt"), "w").write("x")))
 print("ESCRIBIR_REPO", intentar(lambda: open(os.path.join({repo!r}, "trampa.txt"), "w").write("x")))
+print("ESCRIBIR_FUERA", intentar(lambda: open("/var/tmp/trampa_curso.txt", "w").write("x")))
 print("RED", intentar(lambda: socket.create_connection(("1.1.1.1", 80), timeout=3)))
 print("ESCRIBIR_PROPIA", intentar(lambda: open("propia.txt", "w").write("x")))
 total = 15
@@ -50,9 +53,11 @@ def test_codigo_del_alumno_aislado(copia_curso_minimo):
     assert informe["LEER_FUENTE"] == "FileNotFoundError"
     assert informe["VER_FUENTES"] == "[]"
     assert informe["ESCRIBIR_LIBRO"] != "1"
-    assert informe["ESCRIBIR_REPO"] == "OSError"  # sistema de archivos de solo lectura
+    assert informe["ESCRIBIR_FUERA"] == "OSError"  # sistema de archivos de solo lectura
     assert informe["RED"] == "OSError"
     assert informe["ESCRIBIR_PROPIA"] == "1"
     assert (raiz / config.LIBRO).stat().st_size == tamano_libro
     # lo que escriba fuera de su carpeta (p. ej. en un /tmp propio) no llega al disco real
-    assert not (raiz / "trampa.txt").exists() and not (config.RAIZ / "trampa.txt").exists()
+    # (si el curso vive bajo /tmp, esas escrituras caen en el /tmp vacío del aislamiento)
+    for ruta in (raiz / "trampa.txt", config.RAIZ / "trampa.txt", Path("/var/tmp/trampa_curso.txt")):
+        assert not ruta.exists(), ruta
