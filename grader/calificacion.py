@@ -103,7 +103,7 @@ def leer_entrega(ruta: Path):
 # ---------------------------------------------------------------- preparación
 
 
-def _id_de(celda) -> str | None:
+def id_estable(celda) -> str | None:
     """Id estable de una celda: la marca de su primera línea o, si falta, el grade_id de nbgrader."""
     m = celdas.marca(celda)
     if m is not None:
@@ -129,7 +129,7 @@ def combinar(entrega, fuente) -> tuple[object, list[str]]:
     avisos: list[str] = []
     salida, vistos = [], set()
     for celda in entrega.cells:
-        gid = _id_de(celda)
+        gid = id_estable(celda)
         nueva = _celda_limpia(celda)
         nueva.metadata.pop("nbgrader", None)
         if gid in por_id:
@@ -144,7 +144,7 @@ def combinar(entrega, fuente) -> tuple[object, list[str]]:
             avisos.append(f"Celda con id desconocido «{gid}»: se ejecuta pero no cuenta para la nota.")
         salida.append(nueva)
     # Restaurar lo que falta, justo después de la celda anterior de la fuente que sí está.
-    posicion_de = {_id_de(c): i for i, c in enumerate(salida) if _id_de(c) in por_id}
+    posicion_de = {id_estable(c): i for i, c in enumerate(salida) if id_estable(c) in por_id}
     anterior = -1
     for gid, celda in por_id.items():
         if gid in posicion_de:
@@ -162,7 +162,7 @@ def combinar(entrega, fuente) -> tuple[object, list[str]]:
             restaurada.metadata["nbgrader"] = copy.deepcopy(celda.metadata["nbgrader"])
             avisos.append(f"Faltaba la celda del ejercicio «{gid}»: cuenta como sin responder.")
         salida.insert(anterior + 1, restaurada)
-        posicion_de = {_id_de(c): i for i, c in enumerate(salida) if _id_de(c) in por_id}
+        posicion_de = {id_estable(c): i for i, c in enumerate(salida) if id_estable(c) in por_id}
         anterior = posicion_de[gid]
     for celda in salida:
         if celdas.es_solo_demo(celda):
@@ -200,7 +200,7 @@ def puntuar(nb, fuente) -> list[NotaEjercicio]:
     lo que una prueba escriba en stderr (avisos de TF o NumPy) no quita puntos."""
     celda_de = {}
     for celda in nb.cells:
-        gid = _id_de(celda)
+        gid = id_estable(celda)
         if gid is not None and gid not in celda_de:
             celda_de[gid] = celda
     notas = []

@@ -92,11 +92,6 @@ def normalizar(nb) -> None:
             celda["id"] = m.grade_id
 
 
-def indice(nb) -> dict[str, int]:
-    """grade_id -> posición de la celda, según las marcas de texto."""
-    return {m.grade_id: i for i, c in enumerate(nb.cells) if (m := marca(c)) is not None}
-
-
 def ejercicios(nb) -> list[Marca]:
     """Marcas de las celdas que dan puntos (pruebas y respuestas escritas), en orden."""
     return [m for c in nb.cells if (m := marca(c)) is not None and m.tipo in ("pruebas", "respuesta")]

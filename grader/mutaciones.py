@@ -113,7 +113,7 @@ class Banco:
             self.cliente.execute_cell(celda, i)
 
     def posicion(self, ejercicio: str) -> int:
-        return next(i for i, c in enumerate(self.limpio.cells) if calificacion._id_de(c) == ejercicio)
+        return next(i for i, c in enumerate(self.limpio.cells) if calificacion.id_estable(c) == ejercicio)
 
     def probar(self, ejercicio: str, codigo: str) -> list[calificacion.NotaEjercicio]:
         """Notas de la tarea con ``codigo`` como respuesta de ``ejercicio``.
