@@ -28,7 +28,7 @@ def asegurar_tarea(tarea: str, raiz: Path) -> None:
         except MissingEntry:
             pass
     with tempfile.TemporaryDirectory(prefix="registro-") as tmp:
-        publicacion._generar(tarea, publicacion.configuracion_nbgrader(raiz, release_directory=tmp))
+        publicacion.generar(tarea, publicacion.configuracion_nbgrader(raiz, release_directory=tmp))
 
 
 def copia_de_seguridad(raiz: Path) -> Path | None:

@@ -34,7 +34,8 @@ def asegurar_path_del_entorno() -> None:
         os.environ["PATH"] = bin_entorno + os.pathsep + os.environ.get("PATH", "")
 
 
-def _generar(tarea: str, cfg: Config) -> None:
+def generar(tarea: str, cfg: Config) -> None:
+    """Ejecuta generate_assignment de nbgrader con la configuración dada (destino y libro incluidos)."""
     from nbgrader.apps.api import NbGraderAPI
 
     asegurar_path_del_entorno()
@@ -48,7 +49,7 @@ def _generar(tarea: str, cfg: Config) -> None:
 
 def publicar(tarea: str, raiz: Path = config.RAIZ) -> Path:
     """Genera ``notebooks/<tarea>/`` desde ``solutions/<tarea>/`` y registra la tarea en el libro."""
-    _generar(tarea, configuracion_nbgrader(raiz))
+    generar(tarea, configuracion_nbgrader(raiz))
     return config.cuaderno_publicado(tarea, raiz)
 
 
@@ -70,7 +71,7 @@ def desfasadas(tareas: list[str], raiz: Path = config.RAIZ) -> list[str]:
             # nbgrader guarda las celdas en un libro aunque se le pida no usarlo: uno temporal.
             cfg = configuracion_nbgrader(raiz, release_directory=f"{tmp}/publicado")
             cfg.CourseDirectory.db_url = f"sqlite:///{tmp}/libro.db"
-            _generar(tarea, cfg)
+            generar(tarea, cfg)
             publicada = raiz / config.DIR_PUBLICADOS / tarea
             if not publicada.is_dir() or not _carpetas_iguales(Path(tmp) / "publicado" / tarea, publicada):
                 distintas.append(tarea)
