@@ -12,9 +12,10 @@ export TF_ENABLE_ONEDNN_OPTS := 0
 ayuda:  ## muestra esta lista
 	@grep -E '^[a-z]+:.*## ' $(MAKEFILE_LIST) | sed 's/:.*## /\t/'
 
-$(VENV)/.instalado: requirements.txt
+$(VENV)/.instalado: requirements.txt pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet -r requirements.txt
+	$(PY) -m pip install --quiet --no-deps --no-build-isolation -e .
 	touch $@
 
 lab: $(VENV)/.instalado  ## abre JupyterLab en notebooks/ (crea el entorno si hace falta)

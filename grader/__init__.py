@@ -1,5 +1,5 @@
-"""Herramientas del curso de redes neuronales: configuración, cabecera, comprobaciones y calificación.
+"""Herramientas del instructor del curso de redes neuronales: publicar, ejecutar, validar y calificar.
 
-Los módulos que importan los cuadernos de los alumnos (config, cuaderno, comprobar, datos) solo
-dependen de la biblioteca estándar, NumPy, pandas y TensorFlow; el resto es del instructor.
+El paquete del alumno (configuración, cabecera, comprobaciones y datos) es ``curso``; este paquete lo usa
+pero los cuadernos de los alumnos nunca importan ``grader``.
 """

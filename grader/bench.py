@@ -1,7 +1,7 @@
 """`make bench`: tiempos de ejecución de cada cuaderno y de la calificación de una entrega.
 
 Objetivos (medidos en la máquina de 2 núcleos sin GPU): cada cuaderno completo < 180 s; calificar una
-entrega (sin las celdas SOLO_DEMO) en pocos segundos más el arranque de TensorFlow.
+entrega (sin las celdas # OMITIR_AL_CALIFICAR) en pocos segundos más el arranque de TensorFlow.
 """
 from __future__ import annotations
 
@@ -12,7 +12,8 @@ from pathlib import Path
 
 import nbformat
 
-from grader import calificacion, config, ejecucion
+from curso import config
+from grader import calificacion, ejecucion
 
 OBJETIVO_CUADERNO_S = 180
 

@@ -1,7 +1,15 @@
-"""La celda de configuración con la que empieza cada cuaderno, generada desde una sola plantilla.
+"""Las celdas generadas con las que empieza cada cuaderno, desde una sola plantilla cada una.
 
-``aplicar`` la escribe (o la reescribe) como primera celda de código de un cuaderno;
-``desactualizados`` lista los cuadernos de ``solutions/`` cuya cabecera no es la de la plantilla.
+- «Cómo trabajar» (Markdown): insignia «Abrir en Colab», tiempo estimado, ejercicios y puntos, y qué
+  significan las marcas de las celdas. Se deriva del propio cuaderno y de ``config``.
+- La cabecera (código): corta, porque la lógica vive en el paquete del alumno (``curso``). Si el paquete
+  no está instalado (Colab, o un entorno sin el curso), lo instala desde ``config.REPO_URL``; si esa
+  dirección no está configurada, lo dice en español. Plegada con un título en Colab (``#@title``) y en
+  JupyterLab.
+
+``aplicar`` las escribe justo antes de la primera celda de código; ``desactualizados`` lista las fuentes
+que no las tienen al día. ``escribir_versiones`` genera ``curso/versiones.py`` desde requirements.txt
+(las versiones con las que se probó el curso).
 """
 from __future__ import annotations
 
@@ -9,61 +17,105 @@ from pathlib import Path
 
 import nbformat
 
-from grader import config
+from curso import config
 
 MARCA = "# CABECERA"
+MARCA_COMO_TRABAJAR = "<!-- COMO_TRABAJAR (generada por `python -m grader cabeceras`; no la edites) -->"
+PALABRAS_POR_MINUTO = 120   # lectura atenta de un texto técnico
+MINUTOS_POR_EJERCICIO = 10
+TITULO = '#@title Preparación del cuaderno: ejecuta esta celda primero { display-mode: "form" }'
 
 PLANTILLA = '''\
-# CABECERA: configuración común del curso (generada por `python -m grader cabeceras`; no la edites).
-import os, subprocess, sys
-from pathlib import Path
+{titulo}
+{marca} · generada por `python -m grader cabeceras`; no la edites
+import importlib.util
+if importlib.util.find_spec("curso") is None:  # p. ej. en Colab: instala el paquete del curso
+    {instalar}
+from curso import cargar_datos, comprobar, preparar, sin_resolver; preparar()'''
 
-os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")  # TensorFlow sin mensajes de registro
-os.environ.setdefault("TF_ENABLE_ONEDNN_OPTS", "0")
-EN_COLAB = "google.colab" in sys.modules
-REPO_URL = "{repo_url}"  # dirección git del curso; vacía: en Colab, sube la carpeta del curso
-_candidatas = [os.environ.get("CURSO_RAIZ", ""), Path.cwd(), *Path.cwd().parents, "/content/curso"]
-RAIZ_CURSO = next((Path(p) for p in _candidatas if p and (Path(p) / "grader" / "cuaderno.py").is_file()), None)
-if RAIZ_CURSO is None and EN_COLAB and REPO_URL:
-    subprocess.run(["git", "clone", "--depth", "1", REPO_URL, "/content/curso"], check=True)
-    RAIZ_CURSO = Path("/content/curso")
-if RAIZ_CURSO is None:
-    raise RuntimeError("No encuentro la carpeta del curso (la que contiene grader/ y data/). "
-                       "Abre el cuaderno desde dentro del curso o, en Colab, sube la carpeta completa.")
-if str(RAIZ_CURSO) not in sys.path:
-    sys.path.insert(0, str(RAIZ_CURSO))
-
-from grader import comprobar
-from grader.cuaderno import preparar
-from grader.datos import cargar as cargar_datos
-
-preparar()
-'''
+ARCHIVO_VERSIONES = config.RAIZ / "curso" / "versiones.py"
 
 
-def codigo() -> str:
+def orden_instalar(repo_url: str = config.REPO_URL) -> str:
+    """La línea que instala el paquete del alumno (o explica qué falta configurar)."""
+    if not repo_url:
+        return ('raise RuntimeError("Falta el paquete del curso y el instructor no ha configurado REPO_URL en '
+                'curso/config.py: abre el cuaderno desde un clon del curso (make lab) o pide la dirección.")')
+    return f'%pip install -q "{config.PAQUETE_ALUMNO} @ git+{repo_url}"'
+
+
+def codigo(repo_url: str = config.REPO_URL) -> str:
     """Código de la cabecera tal como debe aparecer en los cuadernos."""
-    return PLANTILLA.format(repo_url=config.REPO_URL).rstrip("\n")
+    return PLANTILLA.format(titulo=TITULO, marca=MARCA, instalar=orden_instalar(repo_url))
 
 
 def es_cabecera(celda) -> bool:
-    return celda.cell_type == "code" and celda.source.startswith(MARCA)
+    return celda.cell_type == "code" and (celda.source.startswith(MARCA) or celda.source.startswith(TITULO + "\n" + MARCA))
 
 
-def aplicar(nb) -> bool:
-    """Pone la cabecera vigente como primera celda de código. Devuelve True si cambió algo."""
-    nueva = codigo()
-    for celda in nb.cells:
-        if celda.cell_type != "code":
-            continue
-        if es_cabecera(celda):
-            if celda.source == nueva:
-                return False
-            celda.source = nueva
-            return True
-        break
-    posicion = next((i for i, c in enumerate(nb.cells) if c.cell_type == "code"), len(nb.cells))
-    nb.cells.insert(posicion, nbformat.v4.new_code_cell(nueva))
+def es_como_trabajar(celda) -> bool:
+    return celda.cell_type == "markdown" and celda.source.startswith(MARCA_COMO_TRABAJAR)
+
+
+def insignia_colab(tarea: str) -> str:
+    """Insignia «Abrir en Colab» de la versión del alumno (o qué falta configurar para tenerla)."""
+    repo = config.url_repositorio()
+    if not repo.startswith("https://github.com/"):
+        return ("*Para abrirlo en Google Colab, el instructor debe poner la dirección del repositorio (en GitHub) "
+                "en `REPO_URL` de `curso/config.py`; mientras tanto, usa `make lab`.*")
+    ruta = repo.removeprefix("https://github.com/")
+    destino = (f"https://colab.research.google.com/github/{ruta}/blob/{config.RAMA}/"
+               f"{config.DIR_PUBLICADOS}/{tarea}/{tarea}.ipynb")
+    return f"[![Abrir en Colab](https://colab.research.google.com/assets/colab-badge.svg)]({destino})"
+
+
+def _puntos(n: int) -> str:
+    return f"{n} punto" if n == 1 else f"{n} puntos"
+
+
+def texto_como_trabajar(nb, tarea: str) -> str:
+    """La celda «Cómo trabajar» de un cuaderno: se deriva de sus marcas y de su extensión."""
+    from grader import celdas  # celdas usa este módulo para reconocer la cabecera
+
+    marcas = celdas.ejercicios(nb)
+    automaticos = [m for m in marcas if m.tipo == "pruebas"]
+    escritas = [m for m in marcas if m.tipo == "respuesta"]
+    palabras = sum(len(c.source.split()) for c in nb.cells if c.cell_type == "markdown" and not es_como_trabajar(c))
+    minutos = palabras / PALABRAS_POR_MINUTO + MINUTOS_POR_EJERCICIO * len(marcas)
+    minutos = max(15, 15 * round(minutos / 15))
+    horas = f"{minutos // 60} h" + (f" {minutos % 60} min" if minutos % 60 else "") if minutos >= 60 else f"{minutos} min"
+    puntos = f"{len(automaticos)} ejercicios calificados ({_puntos(sum(m.puntos for m in automaticos))})"
+    if escritas:
+        puntos += f" y una respuesta escrita ({_puntos(sum(m.puntos for m in escritas))}, la califica el instructor)"
+    return f"""{MARCA_COMO_TRABAJAR}
+{insignia_colab(tarea)}
+
+**Cómo trabajar** · unas {horas} · {puntos}.
+
+1. Ejecuta primero la celda «Preparación del cuaderno» (está plegada) y después las demás, en orden.
+2. En cada celda `# EJERCICIO …` cambia `sin_resolver()` por tu código. No borres ni cambies su primera línea:
+   es el identificador del ejercicio.
+3. Ejecuta la celda `# PRUEBAS …` de debajo: dice exactamente qué comprobó (✔) o qué falla (✘). No es la nota:
+   al calificar se ejecutan además pruebas ocultas. Si te atascas, abre las pistas (▸ Pista) del enunciado.
+4. Las celdas con `# OMITIR_AL_CALIFICAR` hacen un trabajo largo (p. ej. un entrenamiento completo): ejecútalas
+   para ver los resultados; al calificar no se ejecutan. `# NBVAL_CHECK_OUTPUT` solo lo usa el curso para
+   comprobar que el cuaderno reproduce sus resultados de referencia."""
+
+
+def aplicar(nb, tarea: str, repo_url: str = config.REPO_URL) -> bool:
+    """Pone «Cómo trabajar» y la cabecera vigente (plegada) justo antes de la primera celda de código que
+    no es generada. Devuelve True si cambió algo."""
+    propias = [c for c in nb.cells if not es_cabecera(c) and not es_como_trabajar(c)]
+    posicion = next((i for i, c in enumerate(propias) if c.cell_type == "code"), len(propias))
+    como = nbformat.v4.new_markdown_cell(texto_como_trabajar(nb, tarea), id="como-trabajar")
+    cabecera = nbformat.v4.new_code_cell(codigo(repo_url), id="cabecera")
+    cabecera.metadata["jupyter"] = {"source_hidden": True}
+    actuales = [c for c in nb.cells if es_cabecera(c) or es_como_trabajar(c)]
+    if nb.cells[posicion:posicion + 2] == actuales and \
+            [(c.source, c.metadata.get("jupyter")) for c in actuales] == [(como.source, None),
+                                                                        (cabecera.source, {"source_hidden": True})]:
+        return False
+    nb.cells = propias[:posicion] + [como, cabecera] + propias[posicion:]
     return True
 
 
@@ -72,6 +124,24 @@ def desactualizados(raiz: Path = config.RAIZ) -> list[str]:
     malas = []
     for tarea in config.tareas(raiz):
         nb = nbformat.read(config.cuaderno_fuente(tarea, raiz), as_version=4)
-        if aplicar(nb):
+        if aplicar(nb, tarea):
             malas.append(tarea)
     return malas
+
+
+def texto_versiones() -> str:
+    """Contenido de ``curso/versiones.py`` según requirements.txt."""
+    fijadas = config.versiones_fijadas()
+    probadas = {p: fijadas[p] for p in config.PAQUETES_VIGILADOS}
+    return ('"""Versiones con las que se ejecutó el curso por última vez (generado por `python -m grader cabeceras`\n'
+            'desde requirements.txt; no lo edites)."""\n\n'
+            f"PROBADO_CON = {probadas!r}\n")
+
+
+def escribir_versiones() -> bool:
+    """Regenera ``curso/versiones.py``. Devuelve True si cambió."""
+    texto = texto_versiones()
+    if ARCHIVO_VERSIONES.read_text(encoding="utf-8") == texto:
+        return False
+    ARCHIVO_VERSIONES.write_text(texto, encoding="utf-8")
+    return True

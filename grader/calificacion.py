@@ -17,7 +17,20 @@ from pathlib import Path
 
 import nbformat
 
-from grader import celdas, config, ejecucion
+from curso import config, mensajes
+from grader import celdas, ejecucion
+
+# Señales para el instructor (además del estado): se guardan en resultado.json y en el CSV.
+BANDERAS = {
+    "manipulacion": "posible manipulación de las pruebas",
+    "tiempo_agotado": "una celda agotó su tiempo",
+    "kernel_murio": "el kernel se detuvo",
+    "archivo_invalido": "archivo no válido",
+    "salida_recortada": "salida recortada por exceso de tamaño",
+    "sin_aislamiento": "calificada sin aislamiento",
+    "renombrada": "entrega con otro nombre de archivo",
+    "celdas_restauradas": "faltaban celdas y se restauraron",
+}
 
 ESTADOS = {
     "ok": "calificada",
@@ -37,7 +50,7 @@ class NotaEjercicio:
     grade_id: str
     puntos: float | None
     maximo: float
-    estado: str  # correcto | incorrecto | sin_responder | manual | no_ejecutado
+    estado: str  # correcto | parcial | incorrecto | sin_responder | manual | no_ejecutado
     mensaje: str = ""
 
 
@@ -51,6 +64,7 @@ class Resultado:
     mensaje: str = ""
     notas: list[NotaEjercicio] = field(default_factory=list)
     avisos: list[str] = field(default_factory=list)
+    banderas: list[str] = field(default_factory=list)  # claves de BANDERAS
     segundos: float = 0.0
 
     @property
@@ -120,7 +134,7 @@ def _celda_limpia(celda):
 
 def combinar(entrega, fuente) -> tuple[object, list[str]]:
     """Cuaderno a ejecutar: las celdas del alumno, con la cabecera y las pruebas (ocultas incluidas)
-    tomadas de la fuente por su id estable, las celdas que faltan restauradas y SOLO_DEMO omitidas.
+    tomadas de la fuente por su id estable, las celdas que faltan restauradas y las de omitir marcadas.
 
     Devuelve el cuaderno y los avisos (en español) de lo que se restauró o se ignoró.
     """
@@ -155,7 +169,7 @@ def combinar(entrega, fuente) -> tuple[object, list[str]]:
             avisos.append(f"Faltaba la celda «{gid}»: se restauró desde la fuente.")
         else:
             m = celdas.marca(celda)
-            texto = (f"# EJERCICIO {m.ejercicio}\nraise NotImplementedError()" if m.tipo == "ejercicio"
+            texto = (f"# EJERCICIO {m.ejercicio}\n{config.STUB_CODIGO}" if m.tipo == "ejercicio"
                      else f"<!-- RESPUESTA {m.ejercicio} ({m.puntos} puntos) -->\n{config.STUB_TEXTO}")
             restaurada = (nbformat.v4.new_code_cell(texto) if celda.cell_type == "code"
                           else nbformat.v4.new_markdown_cell(texto))
@@ -165,8 +179,8 @@ def combinar(entrega, fuente) -> tuple[object, list[str]]:
         posicion_de = {id_estable(c): i for i, c in enumerate(salida) if id_estable(c) in por_id}
         anterior = posicion_de[gid]
     for celda in salida:
-        if celdas.es_solo_demo(celda):
-            celda.metadata.setdefault("tags", []).append(ejecucion.ETIQUETA_OMITIR)
+        etiquetas = [e for e in celda.metadata.get("tags", []) if e != celdas.ETIQUETA_OMITIR]
+        celda.metadata["tags"] = etiquetas + ([celdas.ETIQUETA_OMITIR] if celdas.se_omite(celda) else [])
     nb = nbformat.v4.new_notebook(cells=salida, metadata=copy.deepcopy(fuente.metadata))
     return nb, avisos
 
@@ -176,16 +190,11 @@ def combinar(entrega, fuente) -> tuple[object, list[str]]:
 
 def mensaje_de_error(ename: str, evalue: str) -> str:
     """Traduce el error de una celda de pruebas a una frase para el alumno."""
-    if ename in ("AssertionError", "ManipulacionDetectada"):
+    if ename in mensajes.FALLOS:
         return evalue or "Una comprobación falló."
-    if ename == "NotImplementedError":
-        return "Ejercicio sin responder: la celda todavía lanza NotImplementedError."
-    if ename == "NameError":
-        nombre = re.search(r"'([^']+)'", evalue)
-        nombre = nombre.group(1) if nombre else evalue
-        return (f"`{nombre}` no está definido: completa la celda del ejercicio y ejecútala "
-                "antes de las pruebas.")
-    return f"La prueba falló con {ename}: {evalue}"
+    if ename in mensajes.SIN_RESOLVER:
+        return "Ejercicio sin responder: todavía no has resuelto este ejercicio."
+    return mensajes.explicar(ename, evalue) or f"Tu código lanzó un error durante la prueba ({ename}: {evalue})."
 
 
 def _error(celda) -> tuple[str, str] | None:
@@ -195,9 +204,23 @@ def _error(celda) -> tuple[str, str] | None:
     return None
 
 
+def nota_parcial(celda, maximo: float) -> float | None:
+    """Nota parcial que muestra una celda de pruebas (su resultado numérico), como hace nbgrader; None si no hay."""
+    for salida in celda.get("outputs", []):
+        if salida.get("output_type") == "execute_result":
+            texto = salida.get("data", {}).get("text/plain", "")
+            texto = "".join(texto) if isinstance(texto, list) else texto
+            try:
+                return min(max(float(texto), 0.0), maximo)
+            except ValueError:
+                return None
+    return None
+
+
 def puntuar(nb, fuente) -> list[NotaEjercicio]:
-    """Notas por ejercicio de un cuaderno ya ejecutado. Un error en la celda de pruebas = 0 puntos;
-    lo que una prueba escriba en stderr (avisos de TF o NumPy) no quita puntos."""
+    """Notas por ejercicio de un cuaderno ya ejecutado. Un error en la celda de pruebas = 0 puntos; un
+    número como resultado de la celda = nota parcial (cuestionarios); lo que una prueba escriba en stderr
+    (avisos de TF o NumPy) no quita puntos."""
     celda_de = {}
     for celda in nb.cells:
         gid = id_estable(celda)
@@ -217,13 +240,18 @@ def puntuar(nb, fuente) -> list[NotaEjercicio]:
             continue
         fallo = _error(prueba)
         if fallo is None:
-            notas.append(NotaEjercicio(m.ejercicio, m.grade_id, m.puntos, m.puntos, "correcto", "Correcto."))
+            parcial = nota_parcial(prueba, m.puntos)
+            if parcial is not None and parcial < m.puntos:
+                notas.append(NotaEjercicio(m.ejercicio, m.grade_id, parcial, m.puntos, "parcial",
+                                           f"Nota parcial: {parcial:g} de {m.puntos:g}."))
+            else:
+                notas.append(NotaEjercicio(m.ejercicio, m.grade_id, m.puntos, m.puntos, "correcto", "Correcto."))
             continue
-        sin_responder = fallo[0] == "NotImplementedError" or (
-            respuesta is not None and (_error(respuesta) or ("",))[0] == "NotImplementedError")
+        sin_responder = fallo[0] in mensajes.SIN_RESOLVER or (
+            respuesta is not None and (_error(respuesta) or ("",))[0] in mensajes.SIN_RESOLVER)
         notas.append(NotaEjercicio(
             m.ejercicio, m.grade_id, 0, m.puntos, "sin_responder" if sin_responder else "incorrecto",
-            mensaje_de_error("NotImplementedError", "") if sin_responder else mensaje_de_error(*fallo),
+            mensaje_de_error(mensajes.SIN_RESOLVER[0], "") if sin_responder else mensaje_de_error(*fallo),
         ))
     return notas
 

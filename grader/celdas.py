@@ -6,26 +6,33 @@ borre los metadatos de nbgrader:
 - ``# EJERCICIO <id>``: respuesta del alumno (``### BEGIN SOLUTION`` … ``### END SOLUTION``).
 - ``# PRUEBAS <id> (<n> puntos)``: pruebas visibles y ``### BEGIN HIDDEN TESTS`` del ejercicio <id>.
 - ``<!-- RESPUESTA <id> (<n> puntos) -->``: respuesta escrita, calificada a mano.
-- ``# CABECERA``: la celda de configuración común (bloqueada).
+- ``# CABECERA``: la celda de preparación común (bloqueada; puede ir tras un ``#@title`` de Colab).
 
-Una línea ``# SOLO_DEMO`` marca una celda lenta que no hace falta para calificar (se omite).
+Una línea ``# OMITIR_AL_CALIFICAR`` marca una celda lenta (un entrenamiento completo, un gráfico
+interactivo) que no hace falta para calificar: el calificador no la ejecuta, y nbgrader tampoco (recibe
+la etiqueta ``ETIQUETA_OMITIR``, derivada de la marca).
+
+Las pistas de un ejercicio van en el Markdown de su enunciado, plegadas:
+``<details><summary>Pista 1</summary> … </details>``.
 """
 from __future__ import annotations
 
 import re
 from dataclasses import dataclass
 
-from grader.cabecera import MARCA as MARCA_CABECERA
+from grader import cabecera
 
 RE_EJERCICIO = re.compile(r"^# EJERCICIO (?P<id>[a-z0-9_]+)\s*$")
 RE_PRUEBAS = re.compile(r"^# PRUEBAS (?P<id>[a-z0-9_]+) \((?P<puntos>\d+) puntos?\)\s*$")
 RE_RESPUESTA = re.compile(r"^<!-- RESPUESTA (?P<id>[a-z0-9_]+) \((?P<puntos>\d+) puntos?\) -->\s*$")
-MARCA_SOLO_DEMO = "# SOLO_DEMO"
+MARCA_OMITIR = "# OMITIR_AL_CALIFICAR"
+ETIQUETA_OMITIR = "omitir-al-calificar"  # nbgrader (Execute.skip_cells_with_tag) y el calificador la saltan
+RE_PISTA = re.compile(r"<summary>\s*Pista\b", re.I)
 INICIO_OCULTAS = "### BEGIN HIDDEN TESTS"
 # Primera línea de toda sección oculta: importa una copia limpia de `comprobar`, de modo que
 # reemplazar sus funciones desde una respuesta no sirve para aprobar.
 REIMPORTAR_COMPROBAR = (
-    'import sys; sys.modules.pop("grader.comprobar", None); import grader.comprobar as comprobar'
+    'import sys; sys.modules.pop("curso.comprobar", None); import curso.comprobar as comprobar'
 )
 SUFIJO_PRUEBAS = "-pruebas"
 ID_CABECERA = "cabecera"
@@ -52,7 +59,7 @@ def marca(celda) -> Marca | None:
     """La marca de una celda según su primera línea, o None si no es una celda especial."""
     primera = celda.source.split("\n", 1)[0].strip() if celda.source else ""
     if celda.cell_type == "code":
-        if primera.startswith(MARCA_CABECERA):
+        if cabecera.es_cabecera(celda):
             return Marca("cabecera", "")
         if m := RE_EJERCICIO.match(primera):
             return Marca("ejercicio", m["id"])
@@ -63,10 +70,10 @@ def marca(celda) -> Marca | None:
     return None
 
 
-def es_solo_demo(celda) -> bool:
-    """True si la celda es de código y tiene una línea ``# SOLO_DEMO``."""
+def se_omite(celda) -> bool:
+    """True si la celda es de código y tiene una línea ``# OMITIR_AL_CALIFICAR``."""
     return celda.cell_type == "code" and any(
-        linea.strip() == MARCA_SOLO_DEMO for linea in celda.source.splitlines()
+        linea.strip() == MARCA_OMITIR for linea in celda.source.splitlines()
     )
 
 
@@ -83,13 +90,35 @@ def metadatos_nbgrader(m: Marca) -> dict:
 
 
 def normalizar(nb) -> None:
-    """Deriva de las marcas de texto los metadatos nbgrader y el id de cada celda marcada."""
+    """Deriva de las marcas de texto los metadatos nbgrader, el id y la etiqueta de omitir de cada celda."""
     for celda in nb.cells:
         m = marca(celda)
         celda.metadata.pop("nbgrader", None)
         if m is not None:
             celda.metadata["nbgrader"] = metadatos_nbgrader(m)
             celda["id"] = m.grade_id
+        etiquetas = [e for e in celda.metadata.get("tags", []) if e != ETIQUETA_OMITIR]
+        if se_omite(celda):
+            etiquetas.append(ETIQUETA_OMITIR)
+        if etiquetas:
+            celda.metadata["tags"] = etiquetas
+        else:
+            celda.metadata.pop("tags", None)
+
+
+def pistas(nb) -> dict[str, int]:
+    """Número de pistas plegadas (``<summary>Pista …``) en el enunciado de cada ejercicio: el Markdown
+    entre la celda calificada anterior y la celda ``# EJERCICIO``."""
+    cuenta, acumuladas = {}, 0
+    for celda in nb.cells:
+        m = marca(celda)
+        if celda.cell_type == "markdown" and m is None:
+            acumuladas += len(RE_PISTA.findall(celda.source))
+        elif m is not None and m.tipo == "ejercicio":
+            cuenta[m.ejercicio], acumuladas = acumuladas, 0
+        elif m is not None:
+            acumuladas = 0
+    return cuenta
 
 
 def ejercicios(nb) -> list[Marca]:

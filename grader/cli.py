@@ -5,7 +5,7 @@ import argparse
 import sys
 from pathlib import Path
 
-from grader import config
+from curso import config
 
 _TRADUCCIONES = {
     "usage: ": "uso: ",
@@ -54,15 +54,19 @@ def orden_cabeceras(args) -> int:
     from grader import cabecera, fuentes
 
     if args.comprobar:
-        malas = cabecera.desactualizados()
+        malas = cabecera.desactualizados() + (["curso/versiones.py"] if cabecera.texto_versiones() !=
+                                               cabecera.ARCHIVO_VERSIONES.read_text(encoding="utf-8") else [])
         if malas:
             print("Cabecera distinta de la plantilla en: " + ", ".join(malas) + ". Ejecuta `make cabeceras`.")
             return 1
         print("Todas las cabeceras están al día.")
         return 0
+    if cabecera.escribir_versiones():
+        print("curso/versiones.py actualizado desde requirements.txt.")
     for tarea in config.tareas():
         nb = fuentes.leer(tarea)
-        if cabecera.aplicar(nb):
+        if cabecera.aplicar(nb, tarea):
+            fuentes.preparar(nb, tarea)
             fuentes.escribir(nb, config.cuaderno_fuente(tarea))
             print(f"Cabecera actualizada: {tarea} (vuelve a ejecutarla con `make ejecutar`)")
     return 0

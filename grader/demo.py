@@ -12,7 +12,8 @@ from pathlib import Path
 
 import nbformat
 
-from grader import calificacion, celdas, config, libro, mutaciones, retroalimentacion
+from curso import config
+from grader import calificacion, celdas, libro, mutaciones, retroalimentacion
 
 
 def _con_error(fuente, error: mutaciones.Error):
@@ -46,7 +47,7 @@ def crear_entregas(raiz_demo: Path, tareas: list[str]) -> Path:
             carpeta.mkdir(parents=True)
         shutil.copy(fuente, carpetas["ana"] / nombre)
         shutil.copy(config.cuaderno_publicado(tarea), carpetas["beto"] / nombre)
-        errores = mutaciones.cargar(tarea)
+        errores = [e for e in mutaciones.cargar(tarea) if not e.correcta]
         carla = _con_error(fuente, errores[0]) if errores else nbformat.read(config.cuaderno_publicado(tarea), 4)
         nbformat.write(carla, carpetas["carla"] / nombre)
         (carpetas["dario"] / nombre).write_text(fuente.read_text(encoding="utf-8")[:500], encoding="utf-8")

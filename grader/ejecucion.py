@@ -15,14 +15,13 @@ from jupyter_client.manager import AsyncKernelManager
 from nbclient import NotebookClient
 from nbclient.exceptions import CellTimeoutError, DeadKernelError
 
-from grader import config
-
-ETIQUETA_OMITIR = "skip-execution"  # nbclient no ejecuta las celdas con esta etiqueta
+from curso import config
+from grader.celdas import ETIQUETA_OMITIR
 
 
 def entorno_kernel() -> dict[str, str]:
     """Variables de entorno de un kernel del curso: TF silencioso y la carpeta de grader/ y data/."""
-    return {**os.environ, **config.ENTORNO_KERNEL, "CURSO_RAIZ": str(config.RAIZ)}
+    return {**os.environ, **config.ENTORNO_KERNEL, config.VAR_RAIZ: str(config.RAIZ)}
 
 
 DIR_SOCKETS = Path(tempfile.gettempdir()) / "curso-kernels"
@@ -56,7 +55,8 @@ class Aislamiento:
         args = ["bwrap", "--die-with-parent", "--unshare-net", "--unshare-pid", "--ro-bind", "/", "/",
                 "--dev", "/dev", "--proc", "/proc", "--tmpfs", "/tmp"]
         # Si el curso o el entorno viven bajo /tmp, vuelven a verse (solo lectura) tras el /tmp vacío.
-        for ruta in {config.RAIZ / "grader", config.RAIZ / config.DIR_DATOS, Path(sys.prefix), Path(sys.base_prefix)}:
+        for ruta in {config.RAIZ / "curso", config.RAIZ / "grader", config.RAIZ / config.DIR_DATOS,
+                     Path(sys.prefix), Path(sys.base_prefix)}:
             if ruta.resolve().is_relative_to(Path(tempfile.gettempdir()).resolve()):
                 args += ["--ro-bind", str(ruta), str(ruta)]
         for ruta in self.ocultar:
@@ -85,8 +85,11 @@ class KernelAislado(AsyncKernelManager):
 
 
 def cliente(nb, carpeta: Path, tiempo_por_celda: int = config.TIEMPO_POR_CELDA_S,
-            aislamiento: Aislamiento | None = None) -> NotebookClient:
-    """Un NotebookClient que sigue tras los errores de celda (se anotan en las salidas)."""
+            aislamiento: Aislamiento | None = None, omitir: bool = True) -> NotebookClient:
+    """Un NotebookClient que sigue tras los errores de celda (se anotan en las salidas).
+
+    Con ``omitir`` no ejecuta las celdas ``# OMITIR_AL_CALIFICAR`` (como al calificar).
+    """
     ipc = _ruta_ipc()
     km = KernelAislado(kernel_name="python3", transport="ipc", ip=ipc, connection_file=ipc + ".json")
     km.aislamiento = aislamiento
@@ -98,7 +101,7 @@ def cliente(nb, carpeta: Path, tiempo_por_celda: int = config.TIEMPO_POR_CELDA_S
         allow_errors=True,
         record_timing=False,  # sin marcas de tiempo en los metadatos: cuadernos diffables
         kernel_name="python3",
-        skip_cells_with_tag=ETIQUETA_OMITIR,
+        skip_cells_with_tag=ETIQUETA_OMITIR if omitir else "",
         shutdown_kernel="immediate",
         resources={"metadata": {"path": str(carpeta)}},
     )
@@ -106,22 +109,23 @@ def cliente(nb, carpeta: Path, tiempo_por_celda: int = config.TIEMPO_POR_CELDA_S
 
 @contextmanager
 def sesion(nb, carpeta: Path, tiempo_por_celda: int = config.TIEMPO_POR_CELDA_S,
-           aislamiento: Aislamiento | None = None):
+           aislamiento: Aislamiento | None = None, omitir: bool = True):
     """Kernel abierto sobre ``nb``; dentro, ``cliente.execute_cell(celda, i)`` ejecuta celdas sueltas.
 
     IPC en vez de TCP: sin puertos abiertos (y sin el aviso «TCP without encryption» en stderr).
     """
-    c = cliente(nb, carpeta, tiempo_por_celda, aislamiento)
+    c = cliente(nb, carpeta, tiempo_por_celda, aislamiento, omitir)
     c.owns_km = True  # el KernelManager es nuestro, pero nbclient debe apagar el kernel al salir
     with c.setup_kernel(env=entorno_kernel()):
         yield c
 
 
 def ejecutar(nb, carpeta: Path, tiempo_por_celda: int = config.TIEMPO_POR_CELDA_S,
-             aislamiento: Aislamiento | None = None) -> str:
-    """Ejecuta todas las celdas de ``nb`` en su sitio. Devuelve el estado: ok, tiempo_agotado o kernel_murio."""
+             aislamiento: Aislamiento | None = None, omitir: bool = True) -> str:
+    """Ejecuta las celdas de ``nb`` en su sitio (todas si no ``omitir``). Devuelve el estado: ok,
+    tiempo_agotado o kernel_murio."""
     try:
-        with sesion(nb, carpeta, tiempo_por_celda, aislamiento) as c:
+        with sesion(nb, carpeta, tiempo_por_celda, aislamiento, omitir) as c:
             for i, celda in enumerate(nb.cells):
                 c.execute_cell(celda, i)
     except CellTimeoutError:

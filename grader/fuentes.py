@@ -5,7 +5,8 @@ from pathlib import Path
 
 import nbformat
 
-from grader import cabecera, celdas, config, ejecucion
+from curso import config
+from grader import cabecera, celdas, ejecucion
 
 
 class CuadernoFuenteInvalido(ValueError):
@@ -23,9 +24,9 @@ def escribir(nb, ruta: Path) -> None:
     ruta.write_text(nbformat.writes(nb) + "\n", encoding="utf-8")
 
 
-def preparar(nb) -> None:
-    """Cabecera vigente, metadatos nbgrader derivados de las marcas y kernel estándar."""
-    cabecera.aplicar(nb)
+def preparar(nb, tarea: str) -> None:
+    """Celdas generadas al día, metadatos nbgrader derivados de las marcas y kernel estándar."""
+    cabecera.aplicar(nb, tarea)
     celdas.normalizar(nb)
     for celda in nb.cells:
         celda.metadata.pop("execution", None)
@@ -42,7 +43,7 @@ def importar(borrador: Path, tarea: str, raiz: Path = config.RAIZ) -> Path:
 
     nb = jupytext.read(borrador)
     nb.metadata.pop("jupytext", None)
-    preparar(nb)
+    preparar(nb, tarea)
     destino = config.cuaderno_fuente(tarea, raiz)
     escribir(nb, destino)
     return destino
@@ -52,8 +53,8 @@ def ejecutar(tarea: str, raiz: Path = config.RAIZ) -> list[tuple[int, str, str]]
     """Ejecuta la fuente en su sitio (salidas de referencia para nbval). Devuelve los errores."""
     ruta = config.cuaderno_fuente(tarea, raiz)
     nb = nbformat.read(ruta, as_version=4)
-    preparar(nb)
-    estado = ejecucion.ejecutar(nb, ruta.parent)
+    preparar(nb, tarea)
+    estado = ejecucion.ejecutar(nb, ruta.parent, omitir=False)
     if estado != "ok":
         return [(-1, estado, "la ejecución no terminó")]
     fallos = ejecucion.errores(nb)

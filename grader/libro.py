@@ -9,7 +9,8 @@ from pathlib import Path
 
 import pandas as pd
 
-from grader import config, publicacion
+from curso import config
+from grader import publicacion
 from grader.calificacion import ESTADOS, Resultado
 
 

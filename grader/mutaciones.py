@@ -1,7 +1,7 @@
 """Comprobación barata de respuestas erróneas típicas (``tests/errores/<tarea>.yml``).
 
 Un solo kernel por cuaderno: se ejecuta la solución una vez (como al calificar, sin las celdas
-SOLO_DEMO) y, para cada respuesta errónea, se sustituye la celda del ejercicio, se re-ejecutan solo
+# OMITIR_AL_CALIFICAR) y, para cada respuesta errónea, se sustituye la celda del ejercicio, se re-ejecutan solo
 las celdas posteriores y se puntúa con la misma función que el calificador. Después se restaura la
 solución. Así se comprueba que cada error pierde exactamente los puntos de su ejercicio.
 """
@@ -14,7 +14,8 @@ from pathlib import Path
 import nbformat
 import yaml
 
-from grader import calificacion, config, ejecucion
+from curso import config
+from grader import calificacion, celdas, ejecucion
 
 DIR_ERRORES = config.RAIZ / "tests" / "errores"
 
@@ -22,14 +23,14 @@ DIR_ERRORES = config.RAIZ / "tests" / "errores"
 TRAMPAS = {
     "numpy.testing": "import numpy as _np\n_np.testing.assert_allclose = lambda *a, **k: None\n",
     "numpy.allclose": "import numpy as _np\n_np.allclose = lambda *a, **k: True\n_np.array_equal = lambda *a, **k: True\n",
-    "comprobar": ("import grader.comprobar as _c\n"
+    "comprobar": ("import curso.comprobar as _c\n"
                   "for _n in _c._PUBLICAS:\n    setattr(_c, _n, lambda *a, **k: None)\n"),
 }
 _RESTAURAR = (
     "import sys as _s, numpy as _np\n"
     "_np.testing.assert_allclose = __ORIG__['assert_allclose']\n"
     "_np.allclose = __ORIG__['allclose']\n_np.array_equal = __ORIG__['array_equal']\n"
-    "_s.modules.pop('grader.comprobar', None)\nimport grader.comprobar as comprobar\n"
+    "_s.modules.pop('curso.comprobar', None)\nimport curso.comprobar as comprobar\n"
 )
 _GUARDAR = (
     "import numpy as _np\n"
@@ -40,12 +41,14 @@ _GUARDAR = (
 
 @dataclass
 class Error:
-    """Una respuesta errónea típica de un ejercicio y el fragmento de mensaje que debe producir."""
+    """Una respuesta de un ejercicio para el banco: errónea típica (con el fragmento de mensaje que debe
+    producir) o, con ``correcta``, una solución correcta escrita de otra forma (debe obtener todos los puntos)."""
 
     ejercicio: str
     descripcion: str
     codigo: str
-    mensaje: str
+    mensaje: str = ""
+    correcta: bool = False
 
 
 @dataclass
@@ -66,8 +69,8 @@ def cargar(tarea: str, carpeta: Path = DIR_ERRORES) -> list[Error]:
     ruta = carpeta / f"{tarea}.yml"
     if not ruta.exists():
         return []
-    return [Error(**{k: d[k] for k in ("ejercicio", "descripcion", "codigo", "mensaje")})
-            for d in yaml.safe_load(ruta.read_text(encoding="utf-8")) or []]
+    campos = ("ejercicio", "descripcion", "codigo", "mensaje", "correcta")
+    return [Error(**{k: d[k] for k in campos if k in d}) for d in yaml.safe_load(ruta.read_text(encoding="utf-8")) or []]
 
 
 def _celda_respuesta(ejercicio: str, codigo: str):
@@ -106,7 +109,7 @@ class Banco:
         self.cliente.nb = nb
         for i in range(inicio, len(nb.cells) if fin is None else fin):
             celda = nb.cells[i]
-            if ejecucion.ETIQUETA_OMITIR in celda.metadata.get("tags", []):
+            if celdas.ETIQUETA_OMITIR in celda.metadata.get("tags", []):
                 continue
             if celda.cell_type == "code":
                 celda.outputs, celda.execution_count = [], None
@@ -140,7 +143,11 @@ class Banco:
 
 
 def _comparar(error: Error, notas, base) -> list[str]:
-    """Problemas si el error no pierde exactamente los puntos de su ejercicio con el mensaje esperado."""
+    """Problemas si el error no pierde exactamente los puntos de su ejercicio con el mensaje esperado
+    (o, si es una alternativa correcta, si pierde algún punto)."""
+    if error.correcta:
+        return [f"la alternativa correcta pierde puntos en {n.ejercicio}: «{n.mensaje}»"
+                for n, referencia in zip(notas, base) if n.puntos != referencia.puntos]
     problemas = []
     for nota, referencia in zip(notas, base):
         if nota.ejercicio == error.ejercicio:
@@ -162,7 +169,8 @@ def verificar(tarea: str, errores: list[Error] | None = None, trampas: bool = Tr
     if trampas:
         primeros = {}
         for e in errores:
-            primeros.setdefault(e.ejercicio, e)
+            if not e.correcta:
+                primeros.setdefault(e.ejercicio, e)
         todas = "".join(TRAMPAS.values())
         pruebas += [(Error(e.ejercicio, f"{e.descripcion} + trampas ({', '.join(TRAMPAS)})", todas + e.codigo, ""),
                      True) for e in primeros.values()]

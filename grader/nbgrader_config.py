@@ -1,13 +1,14 @@
 """La única configuración de nbgrader del curso (la carga ``nbgrader_config.py`` de la raíz).
 
 El repositorio es el directorio del curso: las fuentes del instructor están en ``solutions/`` y
-las versiones de los alumnos se publican en ``notebooks/``. Los valores salen de ``grader.config``.
+las versiones de los alumnos se publican en ``notebooks/``. Los valores salen de ``curso.config``.
 """
 import os
 import sys
 
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
-from grader import config  # noqa: E402
+from curso import config  # noqa: E402
+from grader.celdas import ETIQUETA_OMITIR  # noqa: E402
 
 c = get_config()  # noqa: F821 - la define traitlets al cargar este archivo
 
@@ -25,4 +26,5 @@ c.ClearSolutions.text_stub = config.STUB_TEXTO
 c.GenerateAssignment.create_assignment = True
 
 c.Execute.timeout = config.TIEMPO_POR_CELDA_S
+c.Execute.skip_cells_with_tag = ETIQUETA_OMITIR  # entrenamientos completos: no hacen falta para calificar
 c.Execute.startup_timeout = config.TIEMPO_ARRANQUE_KERNEL_S

@@ -10,7 +10,7 @@ from pathlib import Path
 from traitlets.config import Config
 from traitlets.config.loader import PyFileConfigLoader
 
-from grader import config
+from curso import config
 
 
 class ErrorPublicacion(RuntimeError):

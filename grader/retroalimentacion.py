@@ -13,7 +13,8 @@ from pathlib import Path
 
 import nbformat
 
-from grader import calificacion, celdas, config
+from curso import config
+from grader import calificacion, celdas
 
 _OCULTAS = re.compile(r"\n?[ \t]*### BEGIN HIDDEN TESTS.*?### END HIDDEN TESTS[ \t]*", re.S)
 

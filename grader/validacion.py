@@ -5,7 +5,8 @@ import subprocess
 import sys
 from pathlib import Path
 
-from grader import config, ejecucion
+from curso import config
+from grader import ejecucion
 
 
 def orden_nbval(cuadernos: list[Path]) -> list[str]:

@@ -7,7 +7,8 @@ from pathlib import Path
 import nbformat
 import pytest
 
-from grader import config, fuentes
+from curso import config
+from grader import fuentes
 
 TAREAS = config.tareas()
 
@@ -19,14 +20,14 @@ CELDAS_MINIMAS = [
     ("code", "# EJERCICIO ej99_suma\n### BEGIN SOLUTION\ntotal = int(x.sum())\n### END SOLUTION"),
     ("code", "# PRUEBAS ej99_suma (2 puntos)\ncomprobar.tipo(total, int, \"total\")\n"
              "### BEGIN HIDDEN TESTS\n"
-             'import sys; sys.modules.pop("grader.comprobar", None); import grader.comprobar as comprobar\n'
+             'import sys; sys.modules.pop("curso.comprobar", None); import curso.comprobar as comprobar\n'
              "comprobar.igual(total, 15, \"total\")\n### END HIDDEN TESTS"),
-    ("code", "# SOLO_DEMO\nimport time\ntime.sleep(0.1)\nlento = True"),
+    ("code", "# OMITIR_AL_CALIFICAR\nimport time\ntime.sleep(0.1)\nlento = True"),
     ("code", "# EJERCICIO ej99_doble\ndef doble(v):\n    ### BEGIN SOLUTION\n    return 2 * np.asarray(v)\n"
              "    ### END SOLUTION"),
     ("code", "# PRUEBAS ej99_doble (3 puntos)\ncomprobar.cercano(doble([1.0]), [2.0], \"doble([1.0])\")\n"
              "### BEGIN HIDDEN TESTS\n"
-             'import sys; sys.modules.pop("grader.comprobar", None); import grader.comprobar as comprobar\n'
+             'import sys; sys.modules.pop("curso.comprobar", None); import curso.comprobar as comprobar\n'
              "comprobar.cercano(doble(x), 2 * x, \"doble(x)\")\n### END HIDDEN TESTS"),
     ("markdown", "<!-- RESPUESTA ej99_explica (1 punto) -->\n### BEGIN SOLUTION\nPorque sí.\n### END SOLUTION"),
 ]
@@ -39,7 +40,7 @@ def crear_curso_minimo(raiz: Path) -> Path:
         nbformat.v4.new_markdown_cell(texto) if tipo == "markdown" else nbformat.v4.new_code_cell(texto)
         for tipo, texto in CELDAS_MINIMAS
     ])
-    fuentes.preparar(nb)
+    fuentes.preparar(nb, TAREA_MINIMA)
     fuentes.escribir(nb, config.cuaderno_fuente(TAREA_MINIMA, raiz))
     assert fuentes.ejecutar(TAREA_MINIMA, raiz) == []
     return config.cuaderno_fuente(TAREA_MINIMA, raiz)

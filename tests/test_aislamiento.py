@@ -5,7 +5,8 @@ from pathlib import Path
 
 import nbformat
 
-from grader import calificacion, config, ejecucion, libro
+from curso import config
+from grader import calificacion, ejecucion, libro
 from tests.conftest import TAREA_MINIMA, entregar
 
 ESPIA = """\

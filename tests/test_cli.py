@@ -4,7 +4,7 @@ from __future__ import annotations
 import subprocess
 import sys
 
-from grader import config
+from curso import config
 
 
 def _grader(*args):

@@ -13,11 +13,11 @@ from grader import celdas
 
 @pytest.fixture()
 def comprobar():
-    sys.modules.pop("grader.comprobar", None)
-    import grader.comprobar as modulo
+    sys.modules.pop("curso.comprobar", None)
+    import curso.comprobar as modulo
     yield modulo
-    sys.modules.pop("grader.comprobar", None)
-    importlib.import_module("grader.comprobar")
+    sys.modules.pop("curso.comprobar", None)
+    importlib.import_module("curso.comprobar")
 
 
 def test_mensajes(comprobar):

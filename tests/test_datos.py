@@ -6,23 +6,32 @@ import socket
 import numpy as np
 import pytest
 
-from grader import datos
+from curso import config, datos
 
+DATOS_DEL_REPO = config.RAIZ / config.DIR_DATOS
 CONTEO_MNIST_TRAIN = [5923, 6742, 5958, 6131, 5842, 5421, 5918, 6265, 5851, 5949]
+
+
+_CONECTAR_ORIGINAL = socket.socket.connect
 
 
 @pytest.fixture(autouse=True)
 def sin_red(monkeypatch):
-    def prohibido(*a, **k):
-        raise OSError("red prohibida en las pruebas")
-    monkeypatch.setattr(socket.socket, "connect", prohibido)
+    def solo_local(sock, direccion, *a, **k):
+        if not (isinstance(direccion, tuple) and direccion[0] == "127.0.0.1"):
+            raise OSError("red prohibida en las pruebas")
+        return _CONECTAR_ORIGINAL(sock, direccion, *a, **k)
+    monkeypatch.setattr(socket.socket, "connect", solo_local)
 
 
 def test_sumas_y_readme():
-    readme = (datos.DIR_DATOS / "README.md").read_text()
-    for archivo, suma in datos.sumas_esperadas().items():
-        assert datos.sha256(datos.DIR_DATOS / archivo) == suma
-        assert archivo in readme and suma in readme
+    carpeta = config.RAIZ / config.DIR_DATOS
+    readme = (carpeta / "README.md").read_text()
+    lineas = {f"{c.sha256}  {c.archivo}" for c in datos.CONJUNTOS.values()}
+    assert set((carpeta / "SHA256SUMS").read_text().splitlines()) == lineas, "SHA256SUMS no coincide con curso/datos.py"
+    for c in datos.CONJUNTOS.values():
+        assert datos.sha256(carpeta / c.archivo) == c.sha256
+        assert c.archivo in readme and c.sha256 in readme
     for licencia in ("CC BY-SA 3.0", "MIT", "Apache"):
         assert licencia in readme
 
@@ -47,20 +56,59 @@ def test_colores_fuente_convencion_de_etiquetas():
     assert etiqueta(0, 0, 0) == {0}        # fondo negro -> fuente clara
 
 
-def test_archivo_danado_da_mensaje_claro(tmp_path, monkeypatch):
-    (tmp_path / "mnist.npz").write_bytes(b"no es un npz")
-    (tmp_path / "SHA256SUMS").write_text((datos.DIR_DATOS / "SHA256SUMS").read_text())
-    monkeypatch.setattr(datos, "DIR_DATOS", tmp_path)
-    datos.ruta_verificada.cache_clear()
-    datos.sumas_esperadas.cache_clear()
+@pytest.fixture()
+def sin_datos_locales(tmp_path, monkeypatch):
+    """Ninguna copia local de data/: solo la caché (vacía) de ``tmp_path``."""
+    monkeypatch.setattr(config, "RAIZ", tmp_path / "sin_curso")
+    monkeypatch.delenv(config.VAR_RAIZ, raising=False)
+    monkeypatch.delenv(config.VAR_DATOS, raising=False)
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
+    datos._verificada.cache_clear()
+    yield tmp_path
+    datos._verificada.cache_clear()
+
+
+def test_archivo_danado_da_mensaje_claro(sin_datos_locales, monkeypatch):
+    propia = sin_datos_locales / "propia"
+    propia.mkdir()
+    (propia / "mnist.npz").write_bytes(b"no es un npz")
+    monkeypatch.setenv(config.VAR_DATOS, str(propia))
+    with pytest.raises(datos.DatosNoEncontrados, match="dañado"):
+        datos.cargar("mnist")
+
+
+def test_sin_datos_ni_direccion_dice_que_configurar(sin_datos_locales, monkeypatch):
+    monkeypatch.setattr(config, "REPO_URL", "")
+    monkeypatch.delenv(config.VAR_URL_DATOS, raising=False)
+    with pytest.raises(datos.DatosNoEncontrados, match="REPO_URL"):
+        datos.cargar("colores_fuente")
+
+
+def test_descarga_a_la_cache_con_suma_comprobada(sin_datos_locales, monkeypatch):
+    """Sin copia local, se descarga solo el archivo pedido (de un servidor en 127.0.0.1) y se comprueba."""
+    import functools
+    import http.server
+    import threading
+
+    servida = sin_datos_locales / "servida"
+    servida.mkdir()
+    (servida / "light_dark_font_training_set.csv").write_bytes(
+        (DATOS_DEL_REPO / "light_dark_font_training_set.csv").read_bytes())
+    (servida / "mnist.npz").write_bytes(b"contenido equivocado")
+    manejador = functools.partial(http.server.SimpleHTTPRequestHandler, directory=str(servida))
+    manejador.log_message = lambda *a: None
+    servidor = http.server.ThreadingHTTPServer(("127.0.0.1", 0), manejador)
+    threading.Thread(target=servidor.serve_forever, daemon=True).start()
+    monkeypatch.setenv(config.VAR_URL_DATOS, f"http://127.0.0.1:{servidor.server_address[1]}")
     try:
-        with pytest.raises(datos.DatosNoEncontrados, match="dañado"):
+        df = datos.cargar("colores_fuente")
+        assert len(df) == 1345
+        assert (datos.dir_cache() / "light_dark_font_training_set.csv").is_file()
+        with pytest.raises(datos.DatosNoEncontrados, match="sha256"):
             datos.cargar("mnist")
-        with pytest.raises(datos.DatosNoEncontrados, match="No encuentro"):
-            datos.cargar("fashion_mnist")
+        assert not (datos.dir_cache() / "mnist.npz").exists(), "una descarga equivocada no debe quedar en la caché"
     finally:
-        datos.ruta_verificada.cache_clear()
-        datos.sumas_esperadas.cache_clear()
+        servidor.shutdown()
 
 
 def test_conjunto_desconocido():

@@ -7,7 +7,8 @@ import json
 import nbformat
 import pytest
 
-from grader import calificacion, config, libro
+from curso import config
+from grader import calificacion, celdas, libro
 from tests.conftest import TAREA_MINIMA, entregar
 
 
@@ -40,6 +41,14 @@ def test_solucion_nota_maxima_y_respuesta_manual_pendiente(copia_curso_minimo):
     assert (r.puntos, r.maximo) == (5, 6)
     guardado = json.loads((copia_curso_minimo / "autograded/ana" / TAREA_MINIMA / "resultado.json").read_text())
     assert guardado["puntos"] == 5
+
+
+def test_celdas_omitidas_no_se_ejecutan_al_calificar(copia_curso_minimo):
+    r = _calificar(copia_curso_minimo, "omar", _fuente(copia_curso_minimo))
+    assert r.estado == "ok"
+    ejecutado = nbformat.read(copia_curso_minimo / "autograded/omar" / TAREA_MINIMA / f"{TAREA_MINIMA}.ipynb", 4)
+    omitidas = [c for c in ejecutado.cells if celdas.se_omite(c)]
+    assert omitidas and all(c.execution_count is None and not c.outputs for c in omitidas)
 
 
 def test_version_en_blanco_vale_cero_sin_romper(copia_curso_minimo):
@@ -123,7 +132,7 @@ def test_stderr_en_una_prueba_no_quita_puntos(copia_curso_minimo):
 @pytest.mark.parametrize("trampa", [
     "import numpy\nnumpy.testing.assert_allclose = lambda *a, **k: None\n",
     "import numpy\nnumpy.allclose = lambda *a, **k: True\nnumpy.array_equal = lambda *a, **k: True\n",
-    "import grader.comprobar as c\nc.cercano = c.igual = c.tipo = lambda *a, **k: None\n",
+    "import curso.comprobar as c\nc.cercano = c.igual = c.tipo = lambda *a, **k: None\n",
 ])
 def test_trampas_no_aprueban(copia_curso_minimo, trampa):
     r = _calificar(copia_curso_minimo, "kike", _con_respuesta(copia_curso_minimo, "ej99_doble",

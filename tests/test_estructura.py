@@ -6,7 +6,8 @@ import re
 import nbformat
 import pytest
 
-from grader import cabecera, celdas, config, fuentes, mutaciones
+from curso import config
+from grader import cabecera, celdas, fuentes, mutaciones
 from tests.conftest import TAREAS
 
 RAIZ = config.RAIZ
@@ -56,7 +57,7 @@ def test_cuaderno_fuente_bien_marcado(tarea):
     nb = fuentes.leer(tarea)
     assert celdas.errores_de_estructura(nb) == []
     antes = nbformat.writes(nb)
-    fuentes.preparar(nb)
+    fuentes.preparar(nb, tarea)
     assert nbformat.writes(nb) == antes, "metadatos nbgrader o cabecera desfasados: `python -m grader importar/ejecutar`"
     codigo = [c for c in nb.cells if c.cell_type == "code"]
     assert cabecera.es_cabecera(codigo[0]), "la primera celda de código debe ser la cabecera"

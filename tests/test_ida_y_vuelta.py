@@ -2,9 +2,11 @@
 pierde exactamente los puntos de su ejercicio con su mensaje, y las trampas no aprueban."""
 from __future__ import annotations
 
+import nbformat
 import pytest
 
-from grader import calificacion, config, mutaciones
+from curso import config
+from grader import calificacion, ejecucion, mutaciones
 from tests.conftest import TAREAS
 
 
@@ -19,6 +21,10 @@ def test_solucion_nota_maxima(tarea, tmp_path):
     fallidas = [(n.ejercicio, n.mensaje) for n in r.notas if n.puntos is not None and n.puntos != n.maximo]
     assert not fallidas
     assert r.puntos == sum(n.maximo for n in r.notas if n.estado != "manual") > 0
+    # Como al calificar (sin las celdas # OMITIR_AL_CALIFICAR), ninguna celda falla: nada de lo calificado
+    # ni de lo que se muestra en la retroalimentación depende de un entrenamiento omitido.
+    ejecutado = nbformat.read(tmp_path / f"{tarea}.ipynb", as_version=4)
+    assert ejecucion.errores(ejecutado) == []
 
 
 @pytest.mark.parametrize("tarea", TAREAS)
@@ -35,4 +41,5 @@ def test_errores_tipicos_pierden_solo_sus_puntos(tarea):
     assert all(n.puntos == n.maximo for n in base if n.puntos is not None)
     malos = [(v.error.ejercicio, v.error.descripcion, v.problemas) for v in veredictos if not v.ok]
     assert not malos
-    assert len([v for v in veredictos if "trampas" not in v.error.descripcion]) >= 2 * len([n for n in base if n.puntos is not None])
+    erroneas = [v for v in veredictos if "trampas" not in v.error.descripcion and not v.error.correcta]
+    assert len(erroneas) >= 2 * len([n for n in base if n.puntos is not None])

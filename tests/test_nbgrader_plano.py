@@ -10,7 +10,8 @@ from pathlib import Path
 import nbformat
 import pytest
 
-from grader import calificacion, config, demo, mutaciones
+from curso import config
+from grader import calificacion, celdas, demo, mutaciones
 from tests.conftest import TAREAS
 
 
@@ -35,7 +36,7 @@ def test_autograde_de_nbgrader_coincide(tarea, tmp_path):
     assert nbformat.read(config.cuaderno_publicado(tarea, raiz), 4) == nbformat.read(config.cuaderno_publicado(tarea), 4)
 
     fuente = config.cuaderno_fuente(tarea)
-    error = mutaciones.cargar(tarea)[0]
+    error = next(e for e in mutaciones.cargar(tarea) if not e.correcta)
     entregas = {"con_solucion": nbformat.read(fuente, 4), "con_error": demo._con_error(fuente, error)}
     for alumno, nb in entregas.items():
         destino = raiz / config.DIR_ENTREGAS / alumno / tarea / f"{tarea}.ipynb"
@@ -43,6 +44,10 @@ def test_autograde_de_nbgrader_coincide(tarea, tmp_path):
         nbformat.write(nb, destino)
     r = _nbgrader(raiz, "autograde", tarea)
     assert r.returncode == 0, r.stderr[-3000:]
+    # nbgrader tampoco ejecuta las celdas # OMITIR_AL_CALIFICAR (la etiqueta sale de la marca)
+    calificado = nbformat.read(raiz / config.DIR_CALIFICADOS / "con_solucion" / tarea / f"{tarea}.ipynb", 4)
+    omitidas = [c for c in calificado.cells if celdas.se_omite(c)]
+    assert all(c.execution_count is None for c in omitidas)  # 02 tiene varias; en 01 y 03 la lista está vacía
 
     from nbgrader.api import Gradebook
 

@@ -6,7 +6,8 @@ import subprocess
 import nbformat
 import pytest
 
-from grader import config, ejecucion, validacion
+from curso import config
+from grader import ejecucion, validacion
 from tests.conftest import TAREAS
 
 

@@ -6,7 +6,8 @@ import shutil
 import nbformat
 import pytest
 
-from grader import config, publicacion
+from curso import config
+from grader import publicacion
 from tests.conftest import TAREAS
 
 
@@ -30,5 +31,5 @@ def test_version_del_alumno_sin_soluciones(tarea):
     texto = config.cuaderno_publicado(tarea).read_text(encoding="utf-8")
     nb = nbformat.reads(texto, as_version=4)
     assert "BEGIN SOLUTION" not in texto and "BEGIN HIDDEN TESTS" not in texto
-    assert "# ESCRIBE TU CÓDIGO AQUÍ" in texto and "raise NotImplementedError()" in texto
+    assert all(linea in texto for linea in config.STUB_CODIGO.splitlines())
     assert all(not c.get("outputs") for c in nb.cells if c.cell_type == "code")

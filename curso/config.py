@@ -1,15 +1,20 @@
-"""Configuración única del curso: rutas, versiones fijadas, semilla y límites de calificación.
+"""Configuración única del curso: rutas, semilla, dirección del repositorio y límites de calificación.
 
 Todo lo que otro módulo necesite saber del curso se lee de aquí; nada se repite en otro sitio.
-Este módulo solo usa la biblioteca estándar: también lo importan los cuadernos de los alumnos.
+Lo usan el paquete del alumno (``curso``, instalable sin TensorFlow) y las herramientas del instructor
+(``grader``). Este módulo solo usa la biblioteca estándar.
 """
 from __future__ import annotations
 
+import os
 import re
 from pathlib import Path
 
 RAIZ = Path(__file__).resolve().parent.parent
-"""Carpeta raíz del repositorio (también es el directorio del curso para nbgrader)."""
+"""Carpeta raíz del repositorio (también es el directorio del curso para nbgrader).
+
+Solo tiene sentido en un clon del repositorio; instalado desde git (p. ej. en Colab) apunta a site-packages.
+"""
 
 DIR_FUENTES = "solutions"       # nbgrader: source_directory
 DIR_PUBLICADOS = "notebooks"    # nbgrader: release_directory
@@ -20,21 +25,30 @@ DIR_DATOS = "data"
 LIBRO = "gradebook.db"          # libro de calificaciones de nbgrader (SQLite)
 
 CURSO_ID = "redes-neuronales"
+PAQUETE_ALUMNO = "curso-redes-neuronales"  # nombre de distribución del paquete ``curso`` (pyproject.toml)
 SEMILLA = 42
 
-# Dirección git del curso publicado: en Colab (sin el curso al lado del cuaderno) la cabecera lo
-# clona desde aquí. Vacía = el alumno sube la carpeta del curso a Colab; la cabecera se lo explica.
+# Dirección git del curso publicado (p. ej. "https://github.com/organizacion/curso-redes-neuronales").
+# De ella salen la instalación del paquete del alumno en Colab, la descarga de los datos y la insignia
+# «Abrir en Colab». Vacía: los cuadernos dicen en español qué debe configurar el instructor.
 REPO_URL = ""
+RAMA = "main"
+
+# Variables de entorno que el curso lee (un solo sitio para sus nombres).
+VAR_RAIZ = "CURSO_RAIZ"            # carpeta del curso (la fija el calificador en cada kernel)
+VAR_DATOS = "CURSO_DATOS"          # carpeta de datos alternativa (caché o copia local)
+VAR_URL_DATOS = "CURSO_URL_DATOS"  # dirección base desde la que descargar data/ (por defecto, la del repositorio)
+VAR_CALIFICANDO = "CURSO_CALIFICANDO"  # "1" en el kernel del calificador
 
 # Texto que sustituye a las soluciones en las versiones de los alumnos.
-STUB_CODIGO = "# ESCRIBE TU CÓDIGO AQUÍ\nraise NotImplementedError()"
+STUB_CODIGO = "# ESCRIBE TU CÓDIGO AQUÍ\nsin_resolver()"
 STUB_TEXTO = "ESCRIBE TU RESPUESTA AQUÍ"
 
 # Límites de una calificación (un trabajo = un alumno x un cuaderno).
 TIEMPO_POR_CELDA_S = 120        # tiempo máximo de una celda al calificar
 TIEMPO_ARRANQUE_KERNEL_S = 60
 MEMORIA_KERNEL_BYTES = 6 * 1024**3  # tope de memoria virtual del kernel de un alumno (TF funciona con 2 GB)
-AISLAR = True  # calificar con bubblewrap (sin red ni acceso a fuentes, entregas ajenas o libro) si está instalado
+AISLAR = True  # calificar con bubblewrap (sin red ni acceso a fuentes, entregas ajenas o libro)
 
 # Variables de entorno de todo kernel que ejecuta cuadernos (silencian TensorFlow).
 ENTORNO_KERNEL = {
@@ -43,20 +57,34 @@ ENTORNO_KERNEL = {
     "PYTHONWARNINGS": "ignore::DeprecationWarning",
 }
 
-# Paquetes cuya versión comprueba la cabecera de cada cuaderno.
+# Paquetes cuya versión vigila la cabecera de cada cuaderno (nombre de distribución en requirements.txt).
 PAQUETES_VIGILADOS = ("tensorflow_cpu", "keras", "numpy")
 
 ARCHIVO_SANEAR_NBVAL = RAIZ / "grader" / "nbval_sanitize.cfg"
 ARCHIVO_REQUISITOS = RAIZ / "requirements.txt"
 
 
+def url_repositorio() -> str:
+    """REPO_URL sin barra ni ``.git`` finales ("" si no está configurada)."""
+    return REPO_URL.rstrip("/").removesuffix(".git")
+
+
+def url_datos() -> str:
+    """Dirección base de ``data/`` para descargar conjuntos: la variable CURSO_URL_DATOS o la del repositorio."""
+    propia = os.environ.get(VAR_URL_DATOS, "")
+    if propia:
+        return propia.rstrip("/")
+    m = re.match(r"^https://github\.com/([^/]+/[^/]+)$", url_repositorio())
+    return f"https://raw.githubusercontent.com/{m.group(1)}/{RAMA}/{DIR_DATOS}" if m else ""
+
+
 def versiones_fijadas(requisitos: Path = ARCHIVO_REQUISITOS) -> dict[str, str]:
-    """Lee las versiones exactas (``paquete==versión``) de requirements.txt."""
+    """Versiones exactas (``paquete==versión``) de requirements.txt, con el nombre normalizado."""
     versiones = {}
     for linea in requisitos.read_text(encoding="utf-8").splitlines():
         m = re.match(r"^\s*([A-Za-z0-9_.\-]+)==([^\s;#]+)", linea)
         if m:
-            versiones[m.group(1).lower().replace("-", "_")] = m.group(2)
+            versiones.setdefault(m.group(1).lower().replace("-", "_"), m.group(2))
     return versiones
 
 

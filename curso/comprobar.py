@@ -1,9 +1,12 @@
 """Comprobaciones que usan las pruebas de los ejercicios, con mensajes en español.
 
-Cada función lanza ``AssertionError`` con una frase que dice qué se esperaba (forma, tipo,
-valor) y qué se encontró. Antes de comprobar nada verifican que las funciones de las que
-dependen (las de NumPy, las de este módulo y algunas integradas) no hayan sido sustituidas
-desde el código del alumno: una sustitución hace fallar la prueba con un mensaje explícito.
+Cada función lanza ``Fallo`` (un ``AssertionError``) con una frase que dice qué se esperaba (forma,
+tipo, valor) y qué se encontró; en el cuaderno se ve solo esa frase, sin traza. Cada comprobación
+que pasa queda anotada, y ``listo()`` imprime exactamente lo que se comprobó (nunca más).
+
+Antes de comprobar nada verifican que las funciones de las que dependen (las de NumPy, las de este
+módulo y algunas integradas) no hayan sido sustituidas desde el código del alumno: una sustitución
+hace fallar la prueba con un mensaje explícito.
 """
 from __future__ import annotations
 
@@ -17,8 +20,52 @@ _DIR_NUMPY = np.__file__.rsplit("/", 1)[0]
 _ESTE_ARCHIVO = __file__
 
 
-class ManipulacionDetectada(AssertionError):
+class Fallo(AssertionError):
+    """Una comprobación no se cumple. En el cuaderno se muestra solo el mensaje, sin traza."""
+
+    def _render_traceback_(self) -> list[str]:  # IPython lo usa en lugar de la traza
+        return [f"\x1b[31m✘ {self}\x1b[0m"]
+
+
+class ManipulacionDetectada(Fallo):
     """Una función de la que dependen las pruebas fue reemplazada."""
+
+
+class EjercicioSinResolver(NotImplementedError):
+    """La respuesta todavía es el esqueleto de la versión del alumno."""
+
+    MENSAJE = "Todavía no has resuelto este ejercicio: cambia `sin_resolver()` por tu código y ejecuta la celda."
+
+    def __init__(self, mensaje: str = MENSAJE):
+        super().__init__(mensaje)
+
+    def _render_traceback_(self) -> list[str]:
+        return [f"\x1b[34m… {self}\x1b[0m"]
+
+
+def sin_resolver():
+    """Marca una respuesta sin hacer (el esqueleto de la versión del alumno la llama)."""
+    raise EjercicioSinResolver()
+
+
+_HECHAS: list[str] = []  # lo comprobado desde el último ``listo()`` (o el inicio de la celda)
+
+
+def _anotar(texto: str) -> None:
+    if texto not in _HECHAS:
+        _HECHAS.append(texto)
+
+
+def olvidar(*_) -> None:
+    """Vacía la lista de comprobaciones hechas (la cabecera lo hace al empezar cada celda)."""
+    _HECHAS.clear()
+
+
+def listo() -> None:
+    """Imprime qué se acaba de comprobar y recuerda que al calificar hay más pruebas."""
+    hechas = "; ".join(_HECHAS) if _HECHAS else "nada todavía"
+    olvidar()
+    print(f"✔ Comprobado aquí: {hechas}.\n  Esto no es la nota: al calificar se ejecutan además pruebas ocultas.")
 
 
 _DESPACHADOR = type(np.allclose)  # tipo C con el que NumPy envuelve sus funciones
@@ -75,7 +122,7 @@ def _como_array(valor, nombre: str) -> np.ndarray:
     try:
         return np.asarray(valor)
     except Exception as error:  # pragma: no cover - tipos muy exóticos
-        raise AssertionError(f"`{nombre}` no se puede convertir en un arreglo numérico: {error}") from None
+        raise Fallo(f"`{nombre}` no se puede convertir en un arreglo numérico: {error}") from None
 
 
 def _texto_forma(forma) -> str:
@@ -88,18 +135,20 @@ def es_tensor(valor, nombre: str) -> None:
     import tensorflow as tf
 
     if not tf.is_tensor(valor) and not isinstance(valor, tf.Variable):
-        raise AssertionError(
+        raise Fallo(
             f"`{nombre}` debe ser un tensor de TensorFlow, pero es de tipo {type(valor).__name__}."
         )
+    _anotar(f"que `{nombre}` es un tensor")
 
 
 def tipo(valor, esperado: type, nombre: str) -> None:
     """Comprueba el tipo de Python de ``valor`` (p. ej. ``float``, ``list``, ``dict``)."""
     _verificar_integridad()
     if not isinstance(valor, esperado):
-        raise AssertionError(
+        raise Fallo(
             f"`{nombre}` debe ser de tipo {esperado.__name__}, pero es de tipo {type(valor).__name__}."
         )
+    _anotar(f"el tipo de `{nombre}`")
 
 
 def forma(valor, esperada, nombre: str) -> None:
@@ -108,9 +157,10 @@ def forma(valor, esperada, nombre: str) -> None:
     real = tuple(int(d) for d in _como_array(valor, nombre).shape)
     esperada = tuple(int(d) for d in esperada)
     if real != esperada:
-        raise AssertionError(
+        raise Fallo(
             f"`{nombre}` debe tener forma {_texto_forma(esperada)}, pero tiene forma {_texto_forma(real)}."
         )
+    _anotar(f"la forma de `{nombre}`")
 
 
 def tipo_dato(valor, esperado: str, nombre: str) -> None:
@@ -119,7 +169,8 @@ def tipo_dato(valor, esperado: str, nombre: str) -> None:
     dtype = getattr(valor, "dtype", None)
     real = getattr(dtype, "name", None) or str(_como_array(valor, nombre).dtype)
     if real != esperado:
-        raise AssertionError(f"`{nombre}` debe tener tipo de dato {esperado}, pero tiene {real}.")
+        raise Fallo(f"`{nombre}` debe tener tipo de dato {esperado}, pero tiene {real}.")
+    _anotar(f"el tipo de dato de `{nombre}`")
 
 
 def cercano(valor, esperado, nombre: str, rtol: float = 1e-5, atol: float = 1e-6) -> None:
@@ -128,29 +179,30 @@ def cercano(valor, esperado, nombre: str, rtol: float = 1e-5, atol: float = 1e-6
     real = _como_array(valor, nombre)
     esperado = _como_array(esperado, "el valor esperado")
     if real.shape != esperado.shape:
-        raise AssertionError(
+        raise Fallo(
             f"`{nombre}` debe tener forma {_texto_forma(esperado.shape)}, "
             f"pero tiene forma {_texto_forma(real.shape)}."
         )
     try:
         real = real.astype(np.float64)
     except (TypeError, ValueError):
-        raise AssertionError(f"`{nombre}` debe contener números, pero contiene {real.dtype}.") from None
+        raise Fallo(f"`{nombre}` debe contener números, pero contiene {real.dtype}.") from None
     esperado = esperado.astype(np.float64)
     if not np.isfinite(real).all():
-        raise AssertionError(f"`{nombre}` contiene valores no finitos (nan o inf).")
+        raise Fallo(f"`{nombre}` contiene valores no finitos (nan o inf).")
     diferencia = np.abs(real - esperado)
     limite = atol + rtol * np.abs(esperado)
     if (diferencia > limite).any():
         if real.ndim == 0:
-            raise AssertionError(
+            raise Fallo(
                 f"`{nombre}` vale {real.item():.6g}, pero se esperaba {esperado.item():.6g}."
             )
         pos = np.unravel_index(int(np.argmax(diferencia - limite)), diferencia.shape)
-        raise AssertionError(
+        raise Fallo(
             f"Los valores de `{nombre}` no coinciden con lo esperado: en la posición {tuple(int(i) for i in pos)} "
             f"vale {real[pos]:.6g} y se esperaba {esperado[pos]:.6g}."
         )
+    _anotar(f"los valores de `{nombre}`")
 
 
 def igual(valor, esperado, nombre: str) -> None:
@@ -159,14 +211,15 @@ def igual(valor, esperado, nombre: str) -> None:
     real = _como_array(valor, nombre)
     esperado = _como_array(esperado, "el valor esperado")
     if real.shape != esperado.shape:
-        raise AssertionError(
+        raise Fallo(
             f"`{nombre}` debe tener forma {_texto_forma(esperado.shape)}, "
             f"pero tiene forma {_texto_forma(real.shape)}."
         )
     if not np.array_equal(real, esperado):
         if real.ndim == 0:
-            raise AssertionError(f"`{nombre}` vale {real.item()!r}, pero se esperaba {esperado.item()!r}.")
-        raise AssertionError(f"`{nombre}` no es igual a lo esperado: se esperaba {esperado.tolist()!r}.")
+            raise Fallo(f"`{nombre}` vale {real.item()!r}, pero se esperaba {esperado.item()!r}.")
+        raise Fallo(f"`{nombre}` no es igual a lo esperado: se esperaba {esperado.tolist()!r}.")
+    _anotar(f"los valores de `{nombre}`")
 
 
 def entre(valor, minimo: float, maximo: float, nombre: str) -> None:
@@ -174,24 +227,42 @@ def entre(valor, minimo: float, maximo: float, nombre: str) -> None:
     _verificar_integridad()
     numero = _como_array(valor, nombre)
     if numero.size != 1:
-        raise AssertionError(f"`{nombre}` debe ser un único número, pero tiene forma {_texto_forma(numero.shape)}.")
+        raise Fallo(f"`{nombre}` debe ser un único número, pero tiene forma {_texto_forma(numero.shape)}.")
     numero = float(numero.reshape(()))
     if not (minimo <= numero <= maximo):
-        raise AssertionError(f"`{nombre}` vale {numero:.6g}, pero debe estar entre {minimo:g} y {maximo:g}.")
+        raise Fallo(f"`{nombre}` vale {numero:.6g}, pero debe estar entre {minimo:g} y {maximo:g}.")
+    _anotar(f"que `{nombre}` está entre {minimo:g} y {maximo:g}")
 
 
 def funcion(valor, nombre: str) -> None:
     """Comprueba que ``valor`` es una función que se puede llamar."""
     _verificar_integridad()
     if not callable(valor):
-        raise AssertionError(f"`{nombre}` debe ser una función, pero es de tipo {type(valor).__name__}.")
+        raise Fallo(f"`{nombre}` debe ser una función, pero es de tipo {type(valor).__name__}.")
+    _anotar(f"que `{nombre}` es una función")
 
 
-def verdadero(condicion: bool, mensaje: str) -> None:
-    """Falla con ``mensaje`` si la condición no se cumple."""
+def verdadero(condicion: bool, mensaje: str, que: str = "una condición más") -> None:
+    """Falla con ``mensaje`` si la condición no se cumple; ``que`` dice qué se comprobó (para ``listo``)."""
     _verificar_integridad()
     if not bool(condicion):
-        raise AssertionError(mensaje)
+        raise Fallo(mensaje)
+    _anotar(que)
 
 
-_PUBLICAS = ("es_tensor", "tipo", "forma", "tipo_dato", "cercano", "igual", "entre", "funcion", "verdadero")
+def nota_cuestionario(respuestas, clave: dict, puntos: float) -> float:
+    """Puntos de un cuestionario: ``puntos`` x fracción de preguntas acertadas.
+
+    Va al final de la parte oculta de la celda de pruebas: nbgrader (y el calificador del curso) toman
+    el número que muestra la celda como nota parcial. ``respuestas`` debe ser un dict pregunta -> letra.
+    """
+    _verificar_integridad()
+    if not isinstance(respuestas, dict):
+        raise Fallo(f"`respuestas` debe ser un diccionario {{pregunta: letra}}, pero es de tipo "
+                    f"{type(respuestas).__name__}.")
+    aciertos = sum(str(respuestas.get(p, "")).strip().lower() == str(c).lower() for p, c in clave.items())
+    return round(puntos * aciertos / len(clave), 4)
+
+
+_PUBLICAS = ("es_tensor", "tipo", "forma", "tipo_dato", "cercano", "igual", "entre", "funcion", "verdadero",
+             "nota_cuestionario", "listo", "olvidar", "sin_resolver")
