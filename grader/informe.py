@@ -51,6 +51,7 @@ BANDERAS_PRINCIPALES = ("tiempo_agotado", "kernel_murio", "archivo_invalido", "m
 # Banderas del proceso de calificación, no del alumno: se cuentan por cuaderno, no por alumno.
 BANDERAS_DEL_CALIFICADOR = ("sin_aislamiento",)
 OTROS = "otros"
+FILAS_VISIBLES = 20  # filas de las listas de alumnos visibles sin desplegar
 
 
 @dataclass(frozen=True)
@@ -343,7 +344,8 @@ def calcular(resultados: list[dict], alumnos: list[str], tareas: list[str],
 
 
 def _nombre_bandera(clave: str) -> str:
-    return ESTADOS[SIN_ENTREGA] if clave == SIN_ENTREGA else BANDERAS[clave]
+    """Nombre corto de una bandera: el de su estado si también lo es («tiempo agotado»), si no el de BANDERAS."""
+    return ESTADOS.get(clave) or BANDERAS[clave]
 
 
 def _num(valor: float, decimales: int = 1) -> str:
@@ -439,12 +441,13 @@ def contexto(tablas: Tablas, criterios: Criterios, origen: Path, lista: Path | N
     colores = _colores()
     tareas = tablas.cuadernos["tarea"].tolist()
     fallos_de = {clave: _filas(f) for clave, f in tablas.fallos.groupby(["tarea", "ejercicio"], sort=False)}
+    resumen_de = {fila["tarea"]: fila for fila in _filas(tablas.cuadernos)}
     secciones = []
     for tarea in tareas:
         ej = tablas.ejercicios[tablas.ejercicios["tarea"] == tarea].sort_values(["acierto", "ejercicio"])
         secciones.append({
             "tarea": tarea,
-            "resumen": tablas.cuadernos.set_index("tarea").loc[tarea].to_dict(),
+            "resumen": resumen_de[tarea],
             "figura": figura_cuaderno(tarea, tablas.entregas, tablas.ejercicios, colores),
             "ejercicios": [{**fila, "fallos": fallos_de.get((tarea, fila["ejercicio"]), [])} for fila in _filas(ej)],
             "manuales": tablas.manuales.get(tarea, []),
@@ -460,8 +463,12 @@ def contexto(tablas: Tablas, criterios: Criterios, origen: Path, lista: Path | N
         "num_entregas": int((tablas.entregas["estado"] != SIN_ENTREGA).sum()),
         "tareas": tareas,
         "cuadernos": _filas(tablas.cuadernos),
-        "estados_entrega": {k: v for k, v in ESTADOS.items() if k not in ("ok", SIN_ENTREGA)},
-        "banderas_cuaderno": {k: v for k, v in BANDERAS.items() if tablas.cuadernos[f"bandera_{k}"].sum() > 0},
+        # Por cuaderno: las banderas (que incluyen los estados tiempo agotado, kernel detenido y archivo no
+        # válido) y los estados que no son banderas (error interno), solo si alguno ocurre salvo las principales.
+        "banderas_cuaderno": {k: _nombre_bandera(k) for k in BANDERAS
+                              if k in BANDERAS_PRINCIPALES or tablas.cuadernos[f"bandera_{k}"].sum() > 0},
+        "estados_entrega": {k: v for k, v in ESTADOS.items() if k not in ("ok", SIN_ENTREGA, *BANDERAS)
+                            and tablas.cuadernos[k].sum() > 0},
         "figura_curso": figura_curso(tablas.ejercicios, criterios.ejercicios_curso, colores)
         if len(tablas.ejercicios) else "",
         "errores_frecuentes": _filas(tablas.errores_frecuentes),
@@ -470,6 +477,7 @@ def contexto(tablas: Tablas, criterios: Criterios, origen: Path, lista: Path | N
         "columnas_banderas": {b: _nombre_bandera(b) for b in visibles},
         "ayuda": _filas(tablas.ayuda),
         "criterios": criterios,
+        "filas_visibles": FILAS_VISIBLES,
         "estados_nota": ESTADOS_NOTA,
         "avisos": tablas.avisos,
         "csv": [f"{nombre}.csv" for nombre in Tablas.CSV],
