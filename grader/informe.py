@@ -390,6 +390,7 @@ def _barras_acierto(ax, ejercicios: pd.DataFrame, etiquetas: list[str], colores:
 def figura_cuaderno(tarea: str, entregas: pd.DataFrame, ejercicios: pd.DataFrame, colores: dict) -> str:
     """Histograma de notas y acierto por ejercicio (del más difícil al más fácil) de un cuaderno."""
     from matplotlib.figure import Figure
+    from matplotlib.ticker import MaxNLocator
 
     hechas = entregas[(entregas["tarea"] == tarea) & (entregas["estado"] != SIN_ENTREGA)]
     ej = ejercicios[ejercicios["tarea"] == tarea].sort_values(["acierto", "ejercicio"])
@@ -401,8 +402,9 @@ def figura_cuaderno(tarea: str, entregas: pd.DataFrame, ejercicios: pd.DataFrame
     mediana = hechas["porcentaje"].median()
     if not pd.isna(mediana):
         izq.axvline(mediana, color="black", linestyle="--", linewidth=1, label=f"mediana: {_num(mediana, 0)} %")
-        izq.legend(loc="upper left", fontsize=9)
+        izq.legend(loc="best", fontsize=9)
     izq.set_xlim(0, 100)
+    izq.yaxis.set_major_locator(MaxNLocator(integer=True))
     izq.set_xlabel("nota automática (% del máximo)")
     izq.set_ylabel("alumnos")
     faltan = int((entregas[entregas["tarea"] == tarea]["estado"] == SIN_ENTREGA).sum())
