@@ -60,7 +60,9 @@ def tarea_real(nombre: str, raiz: Path = config.RAIZ) -> Tarea:
 
 def renombrar(tarea: Tarea, nombre: str) -> Tarea:
     """Copia de un cuaderno con otro nombre (y sus ejercicios ``ejNN_`` renumerados)."""
-    cambiar = lambda texto: re.sub(r"^ej\d\d_", f"ej{nombre[:2]}_", texto)  # noqa: E731
+    def cambiar(texto: str) -> str:
+        return re.sub(r"^ej\d\d_", f"ej{nombre[:2]}_", texto)
+
     notas = [NotaEjercicio(cambiar(n.ejercicio), cambiar(n.grade_id), n.puntos, n.maximo, n.estado)
              for n in tarea.notas]
     errores = [mutaciones.Error(cambiar(e.ejercicio), e.descripcion, e.codigo, e.mensaje, e.correcta)
@@ -84,8 +86,7 @@ def _mensaje_otro(rng, ejercicio: str) -> str:
             "Tu código lanzó un error durante la prueba (NameError: name 'resultado' is not defined).")
 
 
-def _entrega(rng, alumno: str, tarea: Tarea, habilidad: float, dificultad: np.ndarray,
-             reales: dict[str, str], plan: Plan) -> Resultado:
+def _entrega(rng, alumno: str, tarea: Tarea, habilidad: float, dificultad: np.ndarray, plan: Plan) -> Resultado:
     """El resultado sintético de un alumno en un cuaderno, anotando en ``plan`` los errores cometidos."""
     r = Resultado(alumno, tarea.nombre, "ok", notas=copy.deepcopy(tarea.notas),
                   segundos=round(float(rng.lognormal(np.log(7), 0.3)), 2))
@@ -127,7 +128,7 @@ def _entrega(rng, alumno: str, tarea: Tarea, habilidad: float, dificultad: np.nd
                 # Unos errores típicos son mucho más frecuentes que otros (pesos 1, 1/2, 1/3…).
                 pesos = 1 / np.arange(1, len(propios) + 1)
                 error = propios[int(rng.choice(len(propios), p=pesos / pesos.sum()))]
-                n.mensaje = reales.get(error.descripcion) or f"Con otros datos de prueba: {error.mensaje}"
+                n.mensaje = f"Con otros datos de prueba: {error.mensaje}"  # contiene su fragmento, como el real
                 plan.errores[(alumno, tarea.nombre, n.ejercicio)] = error
             else:
                 n.mensaje = _mensaje_otro(rng, n.ejercicio)
@@ -136,11 +137,12 @@ def _entrega(rng, alumno: str, tarea: Tarea, habilidad: float, dificultad: np.nd
 
 
 def escribir_clase(raiz: Path, tareas: list[Tarea], num_alumnos: int, semilla: int = 0,
-                   reales: dict[str, str] | None = None, prob_falta: float = 0.05) -> Plan:
+                   prob_falta: float = 0.05) -> Plan:
     """Escribe ``raiz/autograded/<alumno>/<tarea>/resultado.json`` y ``raiz/submitted/<alumno>/`` de una clase.
 
-    ``reales`` da, para la descripción de un error del banco, el mensaje real que produce (si no, se usa
-    su fragmento dentro de otra frase). Devuelve el ``Plan`` con las respuestas conocidas.
+    Un error del banco da un mensaje que contiene su fragmento ``mensaje`` dentro de otra frase. Algunas
+    entregas que faltan no tienen resultado y otras uno con estado ``sin_entrega``. Devuelve el ``Plan``
+    con las respuestas conocidas.
     """
     rng = np.random.default_rng(semilla)
     plan = Plan([f"alumno{i:03d}" for i in range(1, num_alumnos + 1)])
@@ -156,7 +158,7 @@ def escribir_clase(raiz: Path, tareas: list[Tarea], num_alumnos: int, semilla: i
                 r = Resultado(alumno, tarea.nombre, "sin_entrega", "No hay entrega de esta tarea.",
                               copy.deepcopy(tarea.notas))
             else:
-                r = _entrega(rng, alumno, tarea, habilidad, dificultades[tarea.nombre], reales or {}, plan)
+                r = _entrega(rng, alumno, tarea, habilidad, dificultades[tarea.nombre], plan)
             carpeta = raiz / config.DIR_CALIFICADOS / alumno / tarea.nombre
             carpeta.mkdir(parents=True, exist_ok=True)
             (carpeta / "resultado.json").write_text(
@@ -180,8 +182,9 @@ def main() -> int:
     with tempfile.TemporaryDirectory(prefix="bench-informe-") as tmp:
         raiz = Path(tmp)
         escribir_clase(raiz, tareas, ALUMNOS_BENCH)
+        bancos = escribir_bancos(raiz / "errores", tareas)
         orden = [sys.executable, "-m", "grader", "informe", "--calificados", str(raiz / config.DIR_CALIFICADOS),
-                 "--entregas", str(raiz / config.DIR_ENTREGAS), "--errores", str(escribir_bancos(raiz / "errores", tareas)),
+                 "--entregas", str(raiz / config.DIR_ENTREGAS), "--errores", str(bancos),
                  "--salida", str(raiz / "informe")]
         antes, inicio = resource.getrusage(resource.RUSAGE_CHILDREN), time.monotonic()
         proceso = subprocess.run(orden, capture_output=True, text=True)

@@ -220,16 +220,17 @@ def construir_parser() -> argparse.ArgumentParser:
     s.set_defaults(func=orden_errores)
 
     s = sub.add_parser("informe", help="informe de la clase (HTML y CSV) a partir de los resultados calificados")
-    s.add_argument("--calificados", default=str(config.RAIZ / config.DIR_CALIFICADOS),
-                   help="carpeta de resultados (<alumno>/<tarea>/resultado.json); por defecto autograded/")
-    s.add_argument("--entregas", default=str(config.RAIZ / config.DIR_ENTREGAS),
-                   help="carpeta de entregas: cada subcarpeta es un alumno de la clase; por defecto submitted/")
-    s.add_argument("--alumnos", help="CSV con una columna «alumno»: la lista de clase (los que falten cuentan "
-                                     "como «sin entrega»)")
-    s.add_argument("--tareas", nargs="*", help="cuadernos del informe; por defecto, todos los calificados")
-    s.add_argument("--errores", help="carpeta del banco de errores típicos "
-                                                                    "(<tarea>.yml); por defecto tests/errores/")
-    s.add_argument("--salida", default="informe", help="carpeta de la página y los CSV (por defecto informe/)")
+    s.add_argument("--calificados", metavar="CARPETA", default=str(config.RAIZ / config.DIR_CALIFICADOS),
+                   help=f"resultados (<alumno>/<tarea>/resultado.json); por defecto {config.DIR_CALIFICADOS}/")
+    s.add_argument("--entregas", metavar="CARPETA", default=str(config.RAIZ / config.DIR_ENTREGAS),
+                   help=f"entregas: cada subcarpeta es un alumno de la clase; por defecto {config.DIR_ENTREGAS}/")
+    s.add_argument("--alumnos", metavar="LISTA.csv",
+                   help="CSV con una columna «alumno»: la lista de clase (quien falte cuenta como «sin entrega»)")
+    s.add_argument("--tareas", nargs="*", metavar="TAREA", help="cuadernos del informe; por defecto, los calificados")
+    s.add_argument("--errores", metavar="CARPETA",
+                   help="banco de errores típicos (<tarea>.yml); por defecto el del curso")
+    s.add_argument("--salida", metavar="CARPETA", default=str(config.RAIZ / config.DIR_INFORME),
+                   help=f"carpeta de la página y los CSV; por defecto {config.DIR_INFORME}/")
     s.set_defaults(func=orden_informe)
 
     s = sub.add_parser("demo", help="recorrido completo del instructor con entregas de ejemplo")

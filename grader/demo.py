@@ -65,5 +65,5 @@ def ejecutar(salida: Path, tareas: list[str], trabajos: int = 2) -> int:
     retro = retroalimentacion.generar(tareas, raiz=salida)
     print(f"Retroalimentación: {len(retro)} archivos HTML en {salida / config.DIR_RETRO}")
     print(f"Notas exportadas del libro: {libro.exportar_csv(salida / 'notas.csv', raiz=salida)}")
-    print(informe.texto_resumen(informe.generar(salida / "informe", raiz=salida)))
+    print(informe.texto_resumen(informe.generar(salida / config.DIR_INFORME, raiz=salida)))
     return 0
