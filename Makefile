@@ -7,7 +7,7 @@ export PATH := $(CURDIR)/$(VENV)/bin:$(PATH)
 export TF_CPP_MIN_LOG_LEVEL := 3
 export TF_ENABLE_ONEDNN_OPTS := 0
 
-.PHONY: ayuda lab test aislamiento publicar validar ejecutar cabeceras errores calificar retroalimentacion exportar demo bench limpiar
+.PHONY: ayuda lab test aislamiento publicar validar ejecutar cabeceras errores calificar retroalimentacion exportar informe demo bench limpiar
 
 ayuda:  ## muestra esta lista
 	@grep -E '^[a-z]+:.*## ' $(MAKEFILE_LIST) | sed 's/:.*## /\t/'
@@ -53,11 +53,15 @@ retroalimentacion: $(VENV)/.instalado  ## HTML de retroalimentación en feedback
 exportar: $(VENV)/.instalado  ## exporta las notas del libro a notas.csv
 	$(PY) -m grader exportar
 
+informe: $(VENV)/.instalado  ## informe de la clase (HTML + CSV en informe/) a partir de autograded/
+	$(PY) -m grader informe
+
 demo: $(VENV)/.instalado  ## recorrido del instructor con entregas de ejemplo (en demo_salida/)
 	$(PY) -m grader demo
 
-bench: $(VENV)/.instalado  ## mide tiempos (ejecución de cada cuaderno y calificación de una entrega)
+bench: $(VENV)/.instalado  ## mide tiempos (cada cuaderno, calificar una entrega, informe de 200 × 8)
 	$(PY) -m grader.bench
+	$(PY) -m grader.bench_informe
 
 limpiar:  ## borra el entorno y lo generado por la demo
 	rm -rf $(VENV) demo_salida

@@ -21,6 +21,7 @@ DIR_PUBLICADOS = "notebooks"    # nbgrader: release_directory
 DIR_ENTREGAS = "submitted"      # nbgrader: submitted_directory
 DIR_CALIFICADOS = "autograded"  # nbgrader: autograded_directory
 DIR_RETRO = "feedback"          # nbgrader: feedback_directory
+DIR_INFORME = "informe"         # informe de la clase (python -m grader informe)
 DIR_DATOS = "data"
 LIBRO = "gradebook.db"          # libro de calificaciones de nbgrader (SQLite)
 

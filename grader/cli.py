@@ -148,6 +148,19 @@ def orden_errores(args) -> int:
     return codigo
 
 
+def orden_informe(args) -> int:
+    from grader import informe, mutaciones
+
+    errores = Path(args.errores) if args.errores else mutaciones.DIR_ERRORES
+    ruta = informe.generar(
+        Path(args.salida), calificados=Path(args.calificados), entregas=Path(args.entregas),
+        lista=Path(args.alumnos) if args.alumnos else None, tareas=args.tareas,
+        banco=lambda tarea: mutaciones.cargar(tarea, errores),
+    )
+    print(informe.texto_resumen(ruta))
+    return 0
+
+
 def orden_demo(args) -> int:
     from grader import demo
 
@@ -205,6 +218,20 @@ def construir_parser() -> argparse.ArgumentParser:
     tareas(s)
     s.add_argument("--sin-trampas", action="store_true", help="no probar las trampas (sustituir funciones)")
     s.set_defaults(func=orden_errores)
+
+    s = sub.add_parser("informe", help="informe de la clase (HTML y CSV) a partir de los resultados calificados")
+    s.add_argument("--calificados", metavar="CARPETA", default=str(config.RAIZ / config.DIR_CALIFICADOS),
+                   help=f"resultados (<alumno>/<tarea>/resultado.json); por defecto {config.DIR_CALIFICADOS}/")
+    s.add_argument("--entregas", metavar="CARPETA", default=str(config.RAIZ / config.DIR_ENTREGAS),
+                   help=f"entregas: cada subcarpeta es un alumno de la clase; por defecto {config.DIR_ENTREGAS}/")
+    s.add_argument("--alumnos", metavar="LISTA.csv",
+                   help="CSV con una columna «alumno»: la lista de clase (quien falte cuenta como «sin entrega»)")
+    s.add_argument("--tareas", nargs="*", metavar="TAREA", help="cuadernos del informe; por defecto, los calificados")
+    s.add_argument("--errores", metavar="CARPETA",
+                   help="banco de errores típicos (<tarea>.yml); por defecto el del curso")
+    s.add_argument("--salida", metavar="CARPETA", default=str(config.RAIZ / config.DIR_INFORME),
+                   help=f"carpeta de la página y los CSV; por defecto {config.DIR_INFORME}/")
+    s.set_defaults(func=orden_informe)
 
     s = sub.add_parser("demo", help="recorrido completo del instructor con entregas de ejemplo")
     tareas(s)

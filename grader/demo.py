@@ -3,7 +3,7 @@
 Crea un curso de prueba en ``salida/`` con cinco alumnos por tarea: ana (solución), beto (versión
 en blanco), carla (una respuesta errónea típica), dario (archivo dañado) y elena (la solución
 con los metadatos de nbgrader borrados y las celdas de pruebas eliminadas). Después califica,
-genera la retroalimentación y exporta las notas.
+genera la retroalimentación, exporta las notas y escribe el informe de la clase.
 """
 from __future__ import annotations
 
@@ -13,7 +13,7 @@ from pathlib import Path
 import nbformat
 
 from curso import config
-from grader import calificacion, celdas, libro, mutaciones, retroalimentacion
+from grader import calificacion, celdas, informe, libro, mutaciones, retroalimentacion
 
 
 def _con_error(fuente, error: mutaciones.Error):
@@ -56,7 +56,7 @@ def crear_entregas(raiz_demo: Path, tareas: list[str]) -> Path:
 
 
 def ejecutar(salida: Path, tareas: list[str], trabajos: int = 2) -> int:
-    """Recorrido completo: entregas de ejemplo → calificación → retroalimentación → exportación."""
+    """Recorrido completo: entregas de ejemplo → calificación → retroalimentación → exportación → informe."""
     salida = salida.resolve()
     entregas = crear_entregas(salida, tareas)
     print(f"Entregas de ejemplo en {entregas}")
@@ -65,4 +65,5 @@ def ejecutar(salida: Path, tareas: list[str], trabajos: int = 2) -> int:
     retro = retroalimentacion.generar(tareas, raiz=salida)
     print(f"Retroalimentación: {len(retro)} archivos HTML en {salida / config.DIR_RETRO}")
     print(f"Notas exportadas del libro: {libro.exportar_csv(salida / 'notas.csv', raiz=salida)}")
+    print(informe.texto_resumen(informe.generar(salida / config.DIR_INFORME, raiz=salida)))
     return 0

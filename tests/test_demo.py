@@ -3,7 +3,8 @@ from __future__ import annotations
 
 import pandas as pd
 
-from grader import demo
+from curso import config
+from grader import demo, mutaciones
 from tests.conftest import TAREAS
 
 
@@ -23,3 +24,10 @@ def test_demo_de_punta_a_punta(tmp_path):
         assert "BEGIN HIDDEN TESTS" not in html and "sys.modules.pop" not in html
     carla = (tmp_path / "demo" / "feedback" / "carla" / tarea / f"{tarea}.html").read_text()
     assert "✘" in carla
+    # El informe de la clase reconoce el error típico de carla en su mensaje real y no muestra pruebas ocultas.
+    informe = (tmp_path / "demo" / config.DIR_INFORME / "informe.html").read_text()
+    assert "BEGIN HIDDEN TESTS" not in informe and "sys.modules.pop" not in informe
+    error = next(e for e in mutaciones.cargar(tarea) if not e.correcta)
+    fallos = pd.read_csv(tmp_path / "demo" / config.DIR_INFORME / "fallos.csv")
+    fila = fallos[fallos["ejercicio"] == error.ejercicio]
+    assert len(fila) == 1 and fila["veces"].iloc[0] == 1 and error.descripcion in fila["errores_banco"].iloc[0]
