@@ -1,5 +1,5 @@
 # Curso de redes neuronales: un objetivo por tarea. `make ayuda` las lista.
-PYTHON ?= $(shell command -v python3.11 || command -v python3)
+PYTHON ?= $(shell command -v python3.11 || command -v python3)  # curso/config.py: VERSION_PYTHON
 VENV := .venv
 PY := $(VENV)/bin/python
 # nbgrader necesita el bin del entorno en PATH (llama a `alembic` al crear el libro).
@@ -7,7 +7,7 @@ export PATH := $(CURDIR)/$(VENV)/bin:$(PATH)
 export TF_CPP_MIN_LOG_LEVEL := 3
 export TF_ENABLE_ONEDNN_OPTS := 0
 
-.PHONY: ayuda lab test aislamiento publicar validar ejecutar cabeceras errores calificar retroalimentacion exportar demo bench limpiar
+.PHONY: ayuda lab test aislamiento bloquear plataformas publicar validar ejecutar cabeceras errores calificar retroalimentacion exportar demo bench limpiar
 
 ayuda:  ## muestra esta lista
 	@grep -E '^[a-z]+:.*## ' $(MAKEFILE_LIST) | sed 's/:.*## /\t/'
@@ -28,6 +28,13 @@ aislamiento:  ## instala bubblewrap (aísla el código de los alumnos al calific
 	@command -v bwrap >/dev/null || { [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null && \
 	  (apt-get install -y -q bubblewrap >/dev/null 2>&1 || (apt-get update -q >/dev/null && apt-get install -y -q bubblewrap >/dev/null)); } || \
 	  echo "AVISO: falta bubblewrap (apt-get install bubblewrap): sin él se califica sin aislamiento."
+
+bloquear: $(VENV)/.instalado  ## regenera requirements.txt (versiones exactas, todas las plataformas) desde requirements.in
+	$(PY) -m grader bloquear
+	$(PY) -m grader cabeceras
+
+plataformas: $(VENV)/.instalado  ## comprueba (con PyPI) que requirements.txt se instala en Linux, Windows y macOS
+	$(PY) -m grader plataformas
 
 publicar: $(VENV)/.instalado  ## regenera las versiones de los alumnos en notebooks/
 	$(PY) -m grader publicar

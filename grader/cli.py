@@ -72,6 +72,25 @@ def orden_cabeceras(args) -> int:
     return 0
 
 
+def orden_bloquear(args) -> int:
+    from grader import bloqueo
+
+    if args.comprobar:
+        if bloqueo.desfasado():
+            print("requirements.txt no es lo que genera requirements.in: ejecuta `make bloquear` y haz commit.")
+            return 1
+        print("requirements.txt está al día con requirements.in.")
+        return 0
+    print(f"Escrito {bloqueo.compilar()} (ahora `make cabeceras` y, si cambiaron versiones, `make ejecutar`).")
+    return 0
+
+
+def orden_plataformas(args) -> int:
+    from grader import bloqueo
+
+    return bloqueo.informe()
+
+
 def orden_importar(args) -> int:
     from grader import fuentes
 
@@ -172,6 +191,13 @@ def construir_parser() -> argparse.ArgumentParser:
     s = sub.add_parser("cabeceras", help="escribe la celda de configuración común en cada cuaderno fuente")
     s.add_argument("--comprobar", action="store_true", help="solo comprueba que todas están al día")
     s.set_defaults(func=orden_cabeceras)
+
+    s = sub.add_parser("bloquear", help="genera requirements.txt (versiones exactas) desde requirements.in con uv")
+    s.add_argument("--comprobar", action="store_true", help="solo comprueba que requirements.txt está al día")
+    s.set_defaults(func=orden_bloquear)
+
+    s = sub.add_parser("plataformas", help="comprueba con PyPI que el bloqueo se instala en Linux, Windows y macOS")
+    s.set_defaults(func=orden_plataformas)
 
     s = sub.add_parser("importar", help="convierte un borrador .py (formato percent) en un cuaderno fuente")
     s.add_argument("borrador", help="archivo .py con celdas «# %%»")
