@@ -7,7 +7,7 @@ export PATH := $(CURDIR)/$(VENV)/bin:$(PATH)
 export TF_CPP_MIN_LOG_LEVEL := 3
 export TF_ENABLE_ONEDNN_OPTS := 0
 
-.PHONY: ayuda lab test aislamiento bloquear plataformas publicar validar ejecutar cabeceras errores calificar retroalimentacion exportar demo bench limpiar
+.PHONY: ayuda lab instructor test aislamiento bloquear plataformas publicar validar ejecutar cabeceras errores calificar retroalimentacion exportar demo bench limpiar
 
 ayuda:  ## muestra esta lista
 	@grep -E '^[a-z]+:.*## ' $(MAKEFILE_LIST) | sed 's/:.*## /\t/'
@@ -18,8 +18,11 @@ $(VENV)/.instalado: requirements.txt pyproject.toml
 	$(PY) -m pip install --quiet --no-deps --no-build-isolation -e .
 	touch $@
 
-lab: $(VENV)/.instalado  ## abre JupyterLab en notebooks/ (crea el entorno si hace falta)
-	$(VENV)/bin/jupyter lab notebooks/
+lab: $(VENV)/.instalado  ## abre JupyterLab en español en notebooks/ (crea el entorno si hace falta)
+	$(PY) -m grader lab
+
+instructor: $(VENV)/.instalado  ## abre JupyterLab en la raíz del curso con formgrader (herramientas del instructor)
+	$(PY) -m grader lab --instructor
 
 test: $(VENV)/.instalado aislamiento  ## todas las pruebas (estructura, nbval, ida y vuelta, errores, nbgrader)
 	$(PY) -m pytest -p no:cacheprovider tests

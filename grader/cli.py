@@ -1,4 +1,4 @@
-"""Línea de órdenes del instructor: ``python -m grader <orden>``. Capa fina sobre las funciones del paquete."""
+"""Línea de órdenes del curso: ``python -m grader <orden>`` (JupyterLab y herramientas del instructor). Capa fina sobre las funciones del paquete."""
 from __future__ import annotations
 
 import argparse
@@ -91,6 +91,12 @@ def orden_plataformas(args) -> int:
     return bloqueo.informe()
 
 
+def orden_lab(args) -> int:
+    from grader import lab
+
+    return lab.ejecutar(instructor=args.instructor, puerto=args.puerto)
+
+
 def orden_importar(args) -> int:
     from grader import fuentes
 
@@ -176,7 +182,8 @@ def orden_demo(args) -> int:
 def construir_parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(
         prog="python -m grader",
-        description="Herramientas del instructor del curso de redes neuronales (publicar, validar, calificar).",
+        description="Órdenes del curso de redes neuronales: JupyterLab del alumno y herramientas del instructor "
+                    "(publicar, validar, calificar).",
     )
     sub = p.add_subparsers(dest="orden", required=True, metavar="ORDEN", title="órdenes")
 
@@ -191,6 +198,12 @@ def construir_parser() -> argparse.ArgumentParser:
     s = sub.add_parser("cabeceras", help="escribe la celda de configuración común en cada cuaderno fuente")
     s.add_argument("--comprobar", action="store_true", help="solo comprueba que todas están al día")
     s.set_defaults(func=orden_cabeceras)
+
+    s = sub.add_parser("lab", help="abre JupyterLab en español: notebooks/ para el alumno (o el curso entero)")
+    s.add_argument("--instructor", action="store_true",
+                   help="sirve la raíz del curso con las herramientas del instructor (formgrader)")
+    s.add_argument("--puerto", type=int, help="puerto del servidor (por defecto, el primero libre desde 8888)")
+    s.set_defaults(func=orden_lab)
 
     s = sub.add_parser("bloquear", help="genera requirements.txt (versiones exactas) desde requirements.in con uv")
     s.add_argument("--comprobar", action="store_true", help="solo comprueba que requirements.txt está al día")
