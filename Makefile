@@ -7,7 +7,7 @@ export PATH := $(CURDIR)/$(VENV)/bin:$(PATH)
 export TF_CPP_MIN_LOG_LEVEL := 3
 export TF_ENABLE_ONEDNN_OPTS := 0
 
-.PHONY: ayuda lab instructor test aislamiento bloquear plataformas publicar validar ejecutar cabeceras errores calificar retroalimentacion exportar demo bench limpiar
+.PHONY: ayuda lab instructor test aislamiento bloquear plataformas colab publicar validar ejecutar cabeceras errores calificar retroalimentacion exportar demo bench limpiar
 
 ayuda:  ## muestra esta lista
 	@grep -E '^[a-z]+:.*## ' $(MAKEFILE_LIST) | sed 's/:.*## /\t/'
@@ -35,6 +35,9 @@ aislamiento:  ## instala bubblewrap (aísla el código de los alumnos al calific
 bloquear: $(VENV)/.instalado  ## regenera requirements.txt (versiones exactas, todas las plataformas) desde requirements.in
 	$(PY) -m grader bloquear
 	$(PY) -m grader cabeceras
+
+colab: $(VENV)/.instalado  ## ejecuta cada cuaderno del alumno, resuelto, en un Colab simulado (sin red)
+	$(PY) -m grader colab
 
 plataformas: $(VENV)/.instalado  ## comprueba (con PyPI) que requirements.txt se instala en Linux, Windows y macOS
 	$(PY) -m grader plataformas

@@ -97,6 +97,23 @@ def orden_lab(args) -> int:
     return lab.ejecutar(instructor=args.instructor, puerto=args.puerto)
 
 
+def orden_colab(args) -> int:
+    import tempfile
+
+    from grader import colab
+
+    codigo = 0
+    for tarea in _tareas(args.tareas):
+        with tempfile.TemporaryDirectory(prefix="colab-") as tmp:
+            i = colab.simular(tarea, Path(tmp))
+        estado = "corre entero" if not i.errores else f"{len(i.errores)} celda(s) con error: {i.errores[:3]}"
+        codigo |= bool(i.errores)
+        print(f"{tarea}: {estado} en {i.segundos:.1f} s (CPU del kernel {i.cpu_kernel_s:.1f} s); instaló "
+              f"{', '.join(i.instalados) or 'nada'} ({i.bytes_instalados / 1024:.0f} KB; pide "
+              f"{', '.join(i.requisitos_del_paquete)}); descargó {', '.join(i.descargas) or 'nada'}")
+    return codigo
+
+
 def orden_importar(args) -> int:
     from grader import fuentes
 
@@ -204,6 +221,10 @@ def construir_parser() -> argparse.ArgumentParser:
                    help="sirve la raíz del curso con las herramientas del instructor (formgrader)")
     s.add_argument("--puerto", type=int, help="puerto del servidor (por defecto, el primero libre desde 8888)")
     s.set_defaults(func=orden_lab)
+
+    s = sub.add_parser("colab", help="abre cada cuaderno del alumno, resuelto, en un Colab simulado sin red")
+    tareas(s)
+    s.set_defaults(func=orden_colab)
 
     s = sub.add_parser("bloquear", help="genera requirements.txt (versiones exactas) desde requirements.in con uv")
     s.add_argument("--comprobar", action="store_true", help="solo comprueba que requirements.txt está al día")
