@@ -1,13 +1,14 @@
 # Curso de redes neuronales: un objetivo por tarea. `make ayuda` las lista.
 PYTHON ?= $(shell command -v python3.11 || command -v python3)  # curso/config.py: VERSION_PYTHON
 VENV := .venv
+ULTIMAS := .venv-ultimas
 PY := $(VENV)/bin/python
 # nbgrader necesita el bin del entorno en PATH (llama a `alembic` al crear el libro).
 export PATH := $(CURDIR)/$(VENV)/bin:$(PATH)
 export TF_CPP_MIN_LOG_LEVEL := 3
 export TF_ENABLE_ONEDNN_OPTS := 0
 
-.PHONY: ayuda lab instructor test aislamiento bloquear plataformas colab publicar validar ejecutar cabeceras errores calificar retroalimentacion exportar demo bench limpiar
+.PHONY: ayuda lab instructor test aislamiento bloquear plataformas colab ultimas publicar validar ejecutar cabeceras errores calificar retroalimentacion exportar demo bench limpiar
 
 ayuda:  ## muestra esta lista
 	@grep -E '^[a-z]+:.*## ' $(MAKEFILE_LIST) | sed 's/:.*## /\t/'
@@ -38,6 +39,14 @@ bloquear: $(VENV)/.instalado  ## regenera requirements.txt (versiones exactas, t
 
 colab: $(VENV)/.instalado  ## ejecuta cada cuaderno del alumno, resuelto, en un Colab simulado (sin red)
 	$(PY) -m grader colab
+
+ultimas: $(VENV)/.instalado  ## ejecuta cada cuaderno con lo último de PyPI (TensorFlow, Keras, NumPy… sin fijar)
+	test -x $(ULTIMAS)/bin/python || $(PYTHON) -m venv $(ULTIMAS)
+	$(PY) -m grader ultimas --requisitos > $(ULTIMAS)/requisitos.txt
+	$(ULTIMAS)/bin/python -m pip install --quiet --upgrade --upgrade-strategy eager -r $(ULTIMAS)/requisitos.txt
+	$(ULTIMAS)/bin/python -m pip install --quiet --no-deps --no-build-isolation -e .
+	PATH=$(CURDIR)/$(ULTIMAS)/bin:$$PATH $(ULTIMAS)/bin/python -m pip list --format=freeze > $(ULTIMAS)/versiones.txt
+	PATH=$(CURDIR)/$(ULTIMAS)/bin:$$PATH $(ULTIMAS)/bin/python -m grader ultimas
 
 plataformas: $(VENV)/.instalado  ## comprueba (con PyPI) que requirements.txt se instala en Linux, Windows y macOS
 	$(PY) -m grader plataformas
@@ -73,4 +82,4 @@ bench: $(VENV)/.instalado  ## mide tiempos (ejecución de cada cuaderno y califi
 	$(PY) -m grader.bench
 
 limpiar:  ## borra el entorno y lo generado por la demo
-	rm -rf $(VENV) demo_salida
+	rm -rf $(VENV) $(ULTIMAS) demo_salida

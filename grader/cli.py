@@ -114,6 +114,15 @@ def orden_colab(args) -> int:
     return codigo
 
 
+def orden_ultimas(args) -> int:
+    from grader import ultimas
+
+    if args.requisitos:
+        print(ultimas.requisitos_sin_fijar(), end="")
+        return 0
+    return ultimas.informe()
+
+
 def orden_importar(args) -> int:
     from grader import fuentes
 
@@ -225,6 +234,12 @@ def construir_parser() -> argparse.ArgumentParser:
     s = sub.add_parser("colab", help="abre cada cuaderno del alumno, resuelto, en un Colab simulado sin red")
     tareas(s)
     s.set_defaults(func=orden_colab)
+
+    s = sub.add_parser("ultimas", help="ejecuta cada cuaderno fuente en este entorno (make ultimas: el de lo último "
+                                       "de PyPI) y dice si algo se rompe")
+    s.add_argument("--requisitos", action="store_true",
+                   help="solo imprime las dependencias directas sin versión (para crear ese entorno)")
+    s.set_defaults(func=orden_ultimas)
 
     s = sub.add_parser("bloquear", help="genera requirements.txt (versiones exactas) desde requirements.in con uv")
     s.add_argument("--comprobar", action="store_true", help="solo comprueba que requirements.txt está al día")

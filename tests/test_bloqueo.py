@@ -90,3 +90,12 @@ def test_se_instala_en_cada_plataforma(nombre):
     r = bloqueo.resolver(bloqueo.PLATAFORMAS[nombre].triple, config.VERSION_PYTHON)
     assert r.ok, f"{nombre}: {r.motivo}"
     assert r.paquetes >= len(_aplicables(_directas(), bloqueo.PLATAFORMAS[nombre]))
+
+
+def test_readme_dice_con_que_versiones_se_ejecuto():
+    from curso import versiones
+
+    readme = (config.RAIZ / "README.md").read_text(encoding="utf-8")
+    nombres = {"tensorflow_cpu": "TensorFlow", "keras": "Keras", "numpy": "NumPy"}
+    for paquete, version in versiones.PROBADO_CON.items():
+        assert f"{nombres[paquete]} {version}" in readme, f"el README no dice que se probó con {paquete} {version}"

@@ -161,7 +161,8 @@ def test_make_lab_en_espanol_y_sin_herramientas_del_instructor(tmp_path):
         disponibles = _pedir(base, token, "/lab/api/translations/")["data"]
         assert "es_ES" in disponibles, "falta el paquete de idioma jupyterlab-language-pack-es-ES"
         assert _pedir(base, token, "/lab/api/translations/es_ES")["data"]
-        assert "@jupyter/nbgrader" in _config_de_pagina(base, token)["disabledExtensions"]
+        desactivadas = _config_de_pagina(base, token)["disabledExtensions"]
+        assert {"@jupyter/nbgrader", "jupyterlab-jupytext"} <= set(desactivadas)
         assert _estado_http(base, token, "/formgrader") == 404
         assert _estado_http(base, token, PAGINA_FORMGRADER) == 404
 
