@@ -37,7 +37,8 @@ class Plataforma:
 # Plataformas en las que un alumno instala el curso en su ordenador.
 PLATAFORMAS = {
     "Linux x86_64": Plataforma("x86_64-unknown-linux-gnu", config.PLATAFORMA_PROBADA),
-    "Linux ARM64": Plataforma("aarch64-unknown-linux-gnu", {**config.PLATAFORMA_PROBADA, "platform_machine": "aarch64"}),
+    "Linux ARM64": Plataforma("aarch64-unknown-linux-gnu",
+                              {**config.PLATAFORMA_PROBADA, "platform_machine": "aarch64"}),
     "Windows x86_64": Plataforma("x86_64-pc-windows-msvc", {"sys_platform": "win32", "platform_system": "Windows",
                                                             "platform_machine": "AMD64", "os_name": "nt"}),
     "macOS Apple Silicon": Plataforma("aarch64-apple-darwin", {"sys_platform": "darwin", "platform_system": "Darwin",

@@ -1,4 +1,6 @@
-"""Línea de órdenes del curso: ``python -m grader <orden>`` (JupyterLab y herramientas del instructor). Capa fina sobre las funciones del paquete."""
+"""Línea de órdenes del curso: ``python -m grader <orden>`` (JupyterLab y herramientas del instructor).
+
+Capa fina sobre las funciones del paquete."""
 from __future__ import annotations
 
 import argparse

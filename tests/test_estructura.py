@@ -20,7 +20,8 @@ def test_hay_cuadernos_del_curso():
 
 
 @pytest.mark.parametrize("ruta", ["solutions", "notebooks", "grader", "data", "tests", "environment.yml",
-                                  "requirements.in", "requirements.txt", "Makefile", "README.md", ".ci/run", "nbgrader_config.py",
+                                  "requirements.in", "requirements.txt", "Makefile", "README.md", ".ci/run",
+                                  "nbgrader_config.py",
                                   "grader/nbgrader_config.py", "grader/nbval_sanitize.cfg", "data/README.md"])
 def test_estructura(ruta):
     assert (RAIZ / ruta).exists(), f"falta {ruta}"

@@ -92,7 +92,7 @@ def _estado_http(base: str, token: str, ruta: str) -> int:
 
 
 def _idioma(base: str, token: str) -> str:
-    """Idioma de la interfaz: el que eligió el usuario o, si no eligió, el predeterminado (la configuración del curso)."""
+    """Idioma de la interfaz: el que eligió el usuario o, si no eligió, el predeterminado (el del curso)."""
     ajustes = _pedir(base, token, "/lab/api/settings/@jupyterlab/translation-extension:plugin")
     return ajustes["settings"].get("locale") or ajustes["schema"]["properties"]["locale"]["default"]
 
