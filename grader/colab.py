@@ -207,7 +207,7 @@ def simular(tarea: str, carpeta: Path, datos_servidos: Path = config.RAIZ / conf
             except CellExecutionError:  # solo con detener_en_error: el error queda en las salidas de su celda
                 pass
             uso = kernel.cpu_times()  # del kernel y de lo que lanzó (pip, git)
-    cache = carpeta / "home" / ".cache" / config.PAQUETE_ALUMNO
+    cache = carpeta / "home" / ".cache" / config.PAQUETE_ALUMNO  # datos.dir_cache() con el HOME del kernel
     instalados, requisitos, tamano = _instalado(venv)
     primera = next(c for c in nb.cells if c.cell_type == "code")
     return Informe(
