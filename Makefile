@@ -1,13 +1,14 @@
 # Curso de redes neuronales: un objetivo por tarea. `make ayuda` las lista.
-PYTHON ?= $(shell command -v python3.11 || command -v python3)
+PYTHON ?= $(shell command -v python3.11 || command -v python3)  # curso/config.py: VERSION_PYTHON
 VENV := .venv
+ULTIMAS := .venv-ultimas
 PY := $(VENV)/bin/python
 # nbgrader necesita el bin del entorno en PATH (llama a `alembic` al crear el libro).
 export PATH := $(CURDIR)/$(VENV)/bin:$(PATH)
 export TF_CPP_MIN_LOG_LEVEL := 3
 export TF_ENABLE_ONEDNN_OPTS := 0
 
-.PHONY: ayuda lab test aislamiento publicar validar ejecutar cabeceras errores calificar retroalimentacion exportar informe demo bench limpiar
+.PHONY: ayuda lab instructor test aislamiento bloquear plataformas colab ultimas publicar validar ejecutar cabeceras errores calificar retroalimentacion exportar informe demo bench limpiar
 
 ayuda:  ## muestra esta lista
 	@grep -E '^[a-z]+:.*## ' $(MAKEFILE_LIST) | sed 's/:.*## /\t/'
@@ -18,8 +19,11 @@ $(VENV)/.instalado: requirements.txt pyproject.toml
 	$(PY) -m pip install --quiet --no-deps --no-build-isolation -e .
 	touch $@
 
-lab: $(VENV)/.instalado  ## abre JupyterLab en notebooks/ (crea el entorno si hace falta)
-	$(VENV)/bin/jupyter lab notebooks/
+lab: $(VENV)/.instalado  ## abre JupyterLab en español en notebooks/ (crea el entorno si hace falta)
+	$(PY) -m grader lab
+
+instructor: $(VENV)/.instalado  ## abre JupyterLab en la raíz del curso con formgrader (herramientas del instructor)
+	$(PY) -m grader lab --instructor
 
 test: $(VENV)/.instalado aislamiento  ## todas las pruebas (estructura, nbval, ida y vuelta, errores, nbgrader)
 	$(PY) -m pytest -p no:cacheprovider tests
@@ -28,6 +32,24 @@ aislamiento:  ## instala bubblewrap (aísla el código de los alumnos al calific
 	@command -v bwrap >/dev/null || { [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null && \
 	  (apt-get install -y -q bubblewrap >/dev/null 2>&1 || (apt-get update -q >/dev/null && apt-get install -y -q bubblewrap >/dev/null)); } || \
 	  echo "AVISO: falta bubblewrap (apt-get install bubblewrap): sin él se califica sin aislamiento."
+
+bloquear: $(VENV)/.instalado  ## regenera requirements.txt (versiones exactas, todas las plataformas) desde requirements.in
+	$(PY) -m grader bloquear
+	$(PY) -m grader cabeceras
+
+colab: $(VENV)/.instalado  ## ejecuta cada cuaderno del alumno, resuelto, en un Colab simulado (sin red)
+	$(PY) -m grader colab
+
+ultimas: $(VENV)/.instalado  ## ejecuta cada cuaderno con lo último de PyPI (TensorFlow, Keras, NumPy… sin fijar)
+	test -x $(ULTIMAS)/bin/python || $(PYTHON) -m venv $(ULTIMAS)
+	$(PY) -m grader ultimas --requisitos > $(ULTIMAS)/requisitos.txt
+	$(ULTIMAS)/bin/python -m pip install --quiet --upgrade --upgrade-strategy eager -r $(ULTIMAS)/requisitos.txt
+	$(ULTIMAS)/bin/python -m pip install --quiet --no-deps --no-build-isolation -e .
+	PATH=$(CURDIR)/$(ULTIMAS)/bin:$$PATH $(ULTIMAS)/bin/python -m pip list --format=freeze > $(ULTIMAS)/versiones.txt
+	PATH=$(CURDIR)/$(ULTIMAS)/bin:$$PATH $(ULTIMAS)/bin/python -m grader ultimas
+
+plataformas: $(VENV)/.instalado  ## comprueba (con PyPI) que requirements.txt se instala en Linux, Windows y macOS
+	$(PY) -m grader plataformas
 
 publicar: $(VENV)/.instalado  ## regenera las versiones de los alumnos en notebooks/
 	$(PY) -m grader publicar
@@ -64,4 +86,4 @@ bench: $(VENV)/.instalado  ## mide tiempos (cada cuaderno, calificar una entrega
 	$(PY) -m grader.bench_informe
 
 limpiar:  ## borra el entorno y lo generado por la demo
-	rm -rf $(VENV) demo_salida
+	rm -rf $(VENV) $(ULTIMAS) demo_salida

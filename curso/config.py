@@ -2,7 +2,8 @@
 
 Todo lo que otro módulo necesite saber del curso se lee de aquí; nada se repite en otro sitio.
 Lo usan el paquete del alumno (``curso``, instalable sin TensorFlow) y las herramientas del instructor
-(``grader``). Este módulo solo usa la biblioteca estándar.
+(``grader``). Este módulo solo usa la biblioteca estándar (``versiones_fijadas``, solo del instructor, usa
+``packaging``).
 """
 from __future__ import annotations
 
@@ -26,6 +27,7 @@ DIR_DATOS = "data"
 LIBRO = "gradebook.db"          # libro de calificaciones de nbgrader (SQLite)
 
 CURSO_ID = "redes-neuronales"
+VERSION_PYTHON = "3.11"  # la del bloqueo (requirements.txt), la de CI y la de environment.yml
 PAQUETE_ALUMNO = "curso-redes-neuronales"  # nombre de distribución del paquete ``curso`` (pyproject.toml)
 SEMILLA = 42
 
@@ -60,9 +62,12 @@ ENTORNO_KERNEL = {
 
 # Paquetes cuya versión vigila la cabecera de cada cuaderno (nombre de distribución en requirements.txt).
 PAQUETES_VIGILADOS = ("tensorflow_cpu", "keras", "numpy")
+# Plataforma en la que se ejecuta y se prueba el curso (CI): de ella salen las versiones «probadas».
+PLATAFORMA_PROBADA = {"sys_platform": "linux", "platform_system": "Linux", "platform_machine": "x86_64",
+                      "os_name": "posix"}
 
 ARCHIVO_SANEAR_NBVAL = RAIZ / "grader" / "nbval_sanitize.cfg"
-ARCHIVO_REQUISITOS = RAIZ / "requirements.txt"
+ARCHIVO_REQUISITOS = RAIZ / "requirements.txt"  # bloqueo generado desde requirements.in (`make bloquear`)
 
 
 def url_repositorio() -> str:
@@ -79,12 +84,20 @@ def url_datos() -> str:
     return f"https://raw.githubusercontent.com/{m.group(1)}/{RAMA}/{DIR_DATOS}" if m else ""
 
 
-def versiones_fijadas(requisitos: Path = ARCHIVO_REQUISITOS) -> dict[str, str]:
-    """Versiones exactas (``paquete==versión``) de requirements.txt, con el nombre normalizado."""
+def versiones_fijadas(requisitos: Path = ARCHIVO_REQUISITOS, plataforma: dict | None = None) -> dict[str, str]:
+    """Versiones exactas (``paquete==versión``) del bloqueo que valen en ``plataforma``, con el nombre normalizado.
+
+    Las líneas con marcador (``; sys_platform == 'darwin'``) cuentan solo si el marcador se cumple en
+    ``plataforma`` (variables de marcador que sustituyen a las de este intérprete; por defecto,
+    ``PLATAFORMA_PROBADA``). Usa ``packaging``: la llaman las herramientas del instructor, no los cuadernos.
+    """
+    from packaging.markers import Marker
+
+    entorno = PLATAFORMA_PROBADA if plataforma is None else plataforma
     versiones = {}
     for linea in requisitos.read_text(encoding="utf-8").splitlines():
-        m = re.match(r"^\s*([A-Za-z0-9_.\-]+)==([^\s;#]+)", linea)
-        if m:
+        m = re.match(r"^\s*([A-Za-z0-9_.\-]+)==([^\s;#]+)\s*(?:;([^#]*))?", linea)
+        if m and (not m.group(3) or Marker(m.group(3).strip()).evaluate(entorno)):
             versiones.setdefault(m.group(1).lower().replace("-", "_"), m.group(2))
     return versiones
 

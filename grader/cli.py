@@ -1,4 +1,6 @@
-"""Línea de órdenes del instructor: ``python -m grader <orden>``. Capa fina sobre las funciones del paquete."""
+"""Línea de órdenes del curso: ``python -m grader <orden>`` (JupyterLab y herramientas del instructor).
+
+Capa fina sobre las funciones del paquete."""
 from __future__ import annotations
 
 import argparse
@@ -70,6 +72,57 @@ def orden_cabeceras(args) -> int:
             fuentes.escribir(nb, config.cuaderno_fuente(tarea))
             print(f"Cabecera actualizada: {tarea} (vuelve a ejecutarla con `make ejecutar`)")
     return 0
+
+
+def orden_bloquear(args) -> int:
+    from grader import bloqueo
+
+    if args.comprobar:
+        if bloqueo.desfasado():
+            print("requirements.txt no es lo que genera requirements.in: ejecuta `make bloquear` y haz commit.")
+            return 1
+        print("requirements.txt está al día con requirements.in.")
+        return 0
+    print(f"Escrito {bloqueo.compilar()} (ahora `make cabeceras` y, si cambiaron versiones, `make ejecutar`).")
+    return 0
+
+
+def orden_plataformas(args) -> int:
+    from grader import bloqueo
+
+    return bloqueo.informe()
+
+
+def orden_lab(args) -> int:
+    from grader import lab
+
+    return lab.ejecutar(instructor=args.instructor, puerto=args.puerto)
+
+
+def orden_colab(args) -> int:
+    import tempfile
+
+    from grader import colab
+
+    codigo = 0
+    for tarea in _tareas(args.tareas):
+        with tempfile.TemporaryDirectory(prefix="colab-") as tmp:
+            i = colab.simular(tarea, Path(tmp))
+        estado = "corre entero" if not i.errores else f"{len(i.errores)} celda(s) con error: {i.errores[:3]}"
+        codigo |= bool(i.errores)
+        print(f"{tarea}: {estado} en {i.segundos:.1f} s (CPU del kernel {i.cpu_kernel_s:.1f} s); instaló "
+              f"{', '.join(i.instalados) or 'nada'} ({i.bytes_instalados / 1024:.0f} KB; pide "
+              f"{', '.join(i.requisitos_del_paquete)}); descargó {', '.join(i.descargas) or 'nada'}")
+    return codigo
+
+
+def orden_ultimas(args) -> int:
+    from grader import ultimas
+
+    if args.requisitos:
+        print(ultimas.requisitos_sin_fijar(), end="")
+        return 0
+    return ultimas.informe()
 
 
 def orden_importar(args) -> int:
@@ -170,7 +223,8 @@ def orden_demo(args) -> int:
 def construir_parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(
         prog="python -m grader",
-        description="Herramientas del instructor del curso de redes neuronales (publicar, validar, calificar).",
+        description="Órdenes del curso de redes neuronales: JupyterLab del alumno y herramientas del instructor "
+                    "(publicar, validar, calificar).",
     )
     sub = p.add_subparsers(dest="orden", required=True, metavar="ORDEN", title="órdenes")
 
@@ -185,6 +239,29 @@ def construir_parser() -> argparse.ArgumentParser:
     s = sub.add_parser("cabeceras", help="escribe la celda de configuración común en cada cuaderno fuente")
     s.add_argument("--comprobar", action="store_true", help="solo comprueba que todas están al día")
     s.set_defaults(func=orden_cabeceras)
+
+    s = sub.add_parser("lab", help="abre JupyterLab en español: notebooks/ para el alumno (o el curso entero)")
+    s.add_argument("--instructor", action="store_true",
+                   help="sirve la raíz del curso con las herramientas del instructor (formgrader)")
+    s.add_argument("--puerto", type=int, help="puerto del servidor (por defecto, el primero libre desde 8888)")
+    s.set_defaults(func=orden_lab)
+
+    s = sub.add_parser("colab", help="abre cada cuaderno del alumno, resuelto, en un Colab simulado sin red")
+    tareas(s)
+    s.set_defaults(func=orden_colab)
+
+    s = sub.add_parser("ultimas", help="ejecuta cada cuaderno fuente en este entorno (make ultimas: el de lo último "
+                                       "de PyPI) y dice si algo se rompe")
+    s.add_argument("--requisitos", action="store_true",
+                   help="solo imprime las dependencias directas sin versión (para crear ese entorno)")
+    s.set_defaults(func=orden_ultimas)
+
+    s = sub.add_parser("bloquear", help="genera requirements.txt (versiones exactas) desde requirements.in con uv")
+    s.add_argument("--comprobar", action="store_true", help="solo comprueba que requirements.txt está al día")
+    s.set_defaults(func=orden_bloquear)
+
+    s = sub.add_parser("plataformas", help="comprueba con PyPI que el bloqueo se instala en Linux, Windows y macOS")
+    s.set_defaults(func=orden_plataformas)
 
     s = sub.add_parser("importar", help="convierte un borrador .py (formato percent) en un cuaderno fuente")
     s.add_argument("borrador", help="archivo .py con celdas «# %%»")

@@ -1,6 +1,7 @@
 """Al calificar, el código del alumno no ve las fuentes ni el libro, no escribe fuera de su carpeta y no tiene red."""
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import nbformat
@@ -62,3 +63,41 @@ def test_codigo_del_alumno_aislado(copia_curso_minimo):
     # (si el curso vive bajo /tmp, esas escrituras caen en el /tmp vacío del aislamiento)
     for ruta in (raiz / "trampa.txt", config.RAIZ / "trampa.txt", Path("/var/tmp/trampa_curso.txt")):
         assert not ruta.exists(), ruta
+
+
+def test_curso_bajo_tmp_la_primera_celda_no_falla():
+    """Con el curso clonado bajo /tmp (como `make demo` desde un clon en /tmp), el aislamiento tapa /tmp con uno
+    vacío y solo vuelve a mostrar curso/, grader/ y data/: la cabecera no debe leer nada más del repositorio."""
+    import json
+    import shutil
+    import subprocess
+    import sys
+    import tempfile
+
+    from tests.conftest import TAREAS
+
+    assert ejecucion.Aislamiento.disponible(), "sin bubblewrap esta prueba no reproduce el aislamiento"
+    tarea = TAREAS[0]
+    with tempfile.TemporaryDirectory(dir="/tmp", prefix="curso-bajo-tmp-") as tmp:
+        raiz = Path(tmp) / "curso"
+        shutil.copytree(config.RAIZ, raiz, ignore=shutil.ignore_patterns(".venv", ".git", "__pycache__", "tests"))
+        carpeta = Path(tmp) / "calificado"
+        guion = (
+            "import json, sys; from pathlib import Path\n"
+            "from curso import config; from grader import calificacion\n"
+            "fuente = config.cuaderno_fuente(sys.argv[1])\n"
+            "r = calificacion.calificar_entrega(fuente, fuente, 'alumno', sys.argv[1], Path(sys.argv[2]))\n"
+            "print(json.dumps({'raiz': str(config.RAIZ), 'estado': r.estado, 'puntos': r.puntos, 'maximo': r.maximo}))"
+        )
+        # PYTHONPATH: el calificador y su kernel importan `curso` de la copia bajo /tmp, no del repositorio
+        r = subprocess.run([sys.executable, "-c", guion, tarea, str(carpeta)], cwd=raiz, capture_output=True,
+                           text=True, env={**os.environ, "PYTHONPATH": str(raiz)}, timeout=600)
+        assert r.returncode == 0, r.stderr[-3000:]
+        resultado = json.loads(r.stdout.strip().splitlines()[-1])
+        assert resultado["raiz"] == str(raiz)
+        ejecutado = nbformat.read(carpeta / f"{tarea}.ipynb", 4)
+        primera = next(c for c in ejecutado.cells if c.cell_type == "code")
+        errores = [f"{s['ename']}: {s['evalue']}" for s in primera.outputs if s.output_type == "error"]
+        assert errores == [], f"la primera celda falla con el curso bajo /tmp: {errores}"
+        assert "Listo: TensorFlow" in "".join(s.get("text", "") for s in primera.outputs)
+        assert resultado["estado"] == "ok" and resultado["puntos"] == resultado["maximo"] > 0

@@ -20,7 +20,8 @@ def test_hay_cuadernos_del_curso():
 
 
 @pytest.mark.parametrize("ruta", ["solutions", "notebooks", "grader", "data", "tests", "environment.yml",
-                                  "requirements.txt", "Makefile", "README.md", ".ci/run", "nbgrader_config.py",
+                                  "requirements.in", "requirements.txt", "Makefile", "README.md", ".ci/run",
+                                  "nbgrader_config.py",
                                   "grader/nbgrader_config.py", "grader/nbval_sanitize.cfg", "data/README.md"])
 def test_estructura(ruta):
     assert (RAIZ / ruta).exists(), f"falta {ruta}"
@@ -33,13 +34,14 @@ def test_requisitos_con_versiones_exactas():
     fijadas = config.versiones_fijadas()
     for paquete, prefijo in {"tensorflow_cpu": "2.", "keras": "3.", "jupyterlab": "4.", "nbgrader": "0.9.",
                              "nbval": "", "nbclient": "", "numpy": "", "pandas": "", "matplotlib": "",
-                             "seaborn": "", "scikit_learn": "", "sympy": ""}.items():
+                             "seaborn": "", "scikit_learn": "", "sympy": "", "dask": "", "distributed": "",
+                             "jupyterlab_language_pack_es_es": "4."}.items():
         assert fijadas.get(paquete, "").startswith(prefijo) and paquete in fijadas, paquete
 
 
 def test_environment_usa_las_mismas_versiones():
     texto = (RAIZ / "environment.yml").read_text()
-    assert "python=3.11" in texto and "-r requirements.txt" in texto
+    assert f"python={config.VERSION_PYTHON}" in texto and "-r requirements.txt" in texto
 
 
 def test_ci_llama_a_la_orden_del_readme():

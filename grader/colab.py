@@ -1,0 +1,230 @@
+"""Colab simulado, sin red: un cuaderno del alumno abierto solo, como cuando se abre desde la insignia de Colab.
+
+Cada simulación monta, en una carpeta temporal:
+
+- un Python aparte (venv) que ve los paquetes del entorno del curso (TensorFlow, Keras, NumPy, pandas…, como
+  los trae Colab) pero **no** el paquete del alumno ``curso``: lo tiene que instalar la primera celda;
+- un módulo ``google.colab`` falso que el kernel importa al arrancar (Colab lo tiene siempre cargado);
+- una carpeta vacía con solo el cuaderno del alumno, con las soluciones rellenadas desde la fuente y la
+  cabecera generada con la dirección de un repositorio git local que contiene el paquete del alumno tal como
+  está en la copia de trabajo (``git+file://…``; pip lo instala sin red y sin aislar la construcción);
+- los datos servidos por HTTP desde 127.0.0.1 (``CURSO_URL_DATOS``), por defecto desde ``data/``.
+
+Después ejecuta el cuaderno entero y devuelve un ``Informe``: errores, lo descargado, lo que quedó en la
+caché, lo que se instaló y cuánto ocupa.
+"""
+from __future__ import annotations
+
+import functools
+import http.server
+import json
+import os
+import re
+import shutil
+import subprocess
+import sys
+import sysconfig
+import threading
+import time
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import nbformat
+import psutil
+from jupyter_client.kernelspec import KernelSpecManager
+from jupyter_client.manager import AsyncKernelManager
+from nbclient import NotebookClient
+from nbclient.exceptions import CellExecutionError
+
+from curso import config, datos
+from grader import cabecera, celdas, ejecucion
+
+ARCHIVOS_DEL_PAQUETE = ("pyproject.toml", "README.md", "curso")  # lo que necesita `pip install git+…`
+TIEMPO_POR_CELDA_S = 600
+
+
+@dataclass
+class Informe:
+    """Lo que pasó al abrir y ejecutar un cuaderno en el Colab simulado."""
+
+    tarea: str
+    errores: list[tuple[int, str, str]]   # (celda, tipo, mensaje) de cada celda con error
+    primera_celda: str                    # lo que imprimió la cabecera
+    descargas: list[str]                  # archivos pedidos al servidor de datos
+    cache: list[str]                      # archivos que quedaron en la caché de datos
+    instalados: list[str]                 # distribuciones que instaló la cabecera
+    requisitos_del_paquete: list[str]     # Requires-Dist del paquete del alumno instalado
+    bytes_instalados: int                 # lo que ocupa en disco lo instalado por la cabecera
+    segundos: float
+    cpu_kernel_s: float                   # CPU del kernel (usuario + sistema, con pip y git)
+    nb: object = field(repr=False, default=None)
+
+
+def conjuntos_que_usa(nb) -> set[str]:
+    """Nombres de los conjuntos de datos que carga un cuaderno (``cargar_datos("…")``)."""
+    codigo = "\n".join(c.source for c in nb.cells if c.cell_type == "code")
+    return set(re.findall(r"""cargar_datos\(\s*["'](\w+)["']""", codigo))
+
+
+def cuaderno_resuelto(tarea: str, repo_url: str):
+    """La versión del alumno con las soluciones de la fuente y la cabecera generada para ``repo_url``."""
+    nb = nbformat.read(config.cuaderno_publicado(tarea), as_version=4)
+    fuente = nbformat.read(config.cuaderno_fuente(tarea), as_version=4)
+    soluciones = {m.grade_id: c.source for c in fuente.cells if (m := celdas.marca(c)) and m.tipo == "ejercicio"}
+    for celda in nb.cells:
+        m = celdas.marca(celda)
+        if m is not None and m.tipo == "ejercicio":
+            celda.source = soluciones[m.grade_id]
+        elif cabecera.es_cabecera(celda):
+            celda.source = cabecera.codigo(repo_url)
+    return nb
+
+
+def repositorio_local(destino: Path) -> str:
+    """Un repositorio git con el paquete del alumno de la copia de trabajo; devuelve su dirección para pip."""
+    destino.mkdir(parents=True)
+    for nombre in ARCHIVOS_DEL_PAQUETE:
+        origen = config.RAIZ / nombre
+        if origen.is_dir():
+            shutil.copytree(origen, destino / nombre, ignore=shutil.ignore_patterns("__pycache__"))
+        else:
+            shutil.copy(origen, destino / nombre)
+    git = ["git", "-C", str(destino), "-c", "user.name=curso", "-c", "user.email=curso@localhost"]
+    for orden in (["init", "-q"], ["add", "-A"], ["commit", "-q", "-m", "paquete del alumno"]):
+        subprocess.run(git + orden, check=True, capture_output=True)
+    return f"file://localhost{destino.resolve().as_posix()}"  # pip acepta git+file solo con nombre de máquina
+
+
+def python_tipo_colab(carpeta: Path) -> Path:
+    """Un venv que ve los paquetes de este entorno (salvo ``curso``) y un ``google.colab`` falso cargado al
+    arrancar el kernel. Devuelve la carpeta del venv."""
+    venv = carpeta / "venv"
+    subprocess.run([sys.executable, "-m", "venv", "--without-pip", str(venv)], check=True)
+    propios = Path(sysconfig.get_path("purelib", vars={"base": str(venv), "platbase": str(venv)}))
+    # Un .pth con rutas añade esos site-packages, pero no ejecuta sus .pth: la instalación editable de
+    # ``curso`` en el entorno del curso no se ve.
+    (propios / "paquetes_de_colab.pth").write_text("\n".join(sysconfig.get_paths()[k] for k in ("purelib", "platlib")))
+    falsos = carpeta / "falsos" / "google" / "colab"  # sin __init__ en google/: paquete de espacio de nombres
+    falsos.mkdir(parents=True)
+    (falsos / "__init__.py").write_text('"""google.colab simulado (pruebas del curso)."""\n')
+    inicio = carpeta / "ipython" / "profile_default" / "startup"
+    inicio.mkdir(parents=True)
+    (inicio / "00-colab.py").write_text("import google.colab  # como en Colab: siempre cargado\n")
+    especificacion = carpeta / "kernels" / "colab"
+    especificacion.mkdir(parents=True)
+    python = venv / ("Scripts/python.exe" if os.name == "nt" else "bin/python")
+    (especificacion / "kernel.json").write_text(json.dumps({
+        "argv": [str(python), "-m", "ipykernel_launcher", "-f", "{connection_file}"],
+        "display_name": "Colab simulado", "language": "python"}))
+    return venv
+
+
+@contextmanager
+def servidor_de_datos(carpeta: Path):
+    """Sirve ``carpeta`` por HTTP en 127.0.0.1; devuelve (dirección base, lista de archivos pedidos)."""
+    pedidos: list[str] = []
+
+    class Manejador(http.server.SimpleHTTPRequestHandler):
+        def log_message(self, *args):
+            pass
+
+        def do_GET(self):
+            pedidos.append(self.path.lstrip("/"))
+            super().do_GET()
+
+    servidor = http.server.ThreadingHTTPServer(("127.0.0.1", 0),
+                                               functools.partial(Manejador, directory=str(carpeta)))
+    threading.Thread(target=servidor.serve_forever, daemon=True).start()
+    try:
+        yield f"http://127.0.0.1:{servidor.server_address[1]}", pedidos
+    finally:
+        servidor.shutdown()
+        servidor.server_close()
+
+
+def entorno_del_kernel(carpeta: Path, url_datos: str) -> dict[str, str]:
+    """Variables del kernel: nada del curso salvo la dirección de los datos; pip sin red."""
+    quitar = {config.VAR_RAIZ, config.VAR_DATOS, "PYTHONPATH", "XDG_CACHE_HOME", "PIP_FIND_LINKS", "VIRTUAL_ENV"}
+    entorno = {k: v for k, v in os.environ.items() if k not in quitar}
+    entorno.update({
+        config.VAR_URL_DATOS: url_datos,
+        "HOME": str(carpeta / "home"),
+        "IPYTHONDIR": str(carpeta / "ipython"),
+        "PYTHONPATH": str(carpeta / "falsos"),
+        "PIP_NO_INDEX": "1",             # sin red: el paquete viene del repositorio local
+        "PIP_NO_BUILD_ISOLATION": "0",   # (sí, «0» desactiva el aislamiento) setuptools del entorno
+        "PIP_DISABLE_PIP_VERSION_CHECK": "1",
+        **config.ENTORNO_KERNEL,
+    })
+    return entorno
+
+
+def _instalado(venv: Path) -> tuple[list[str], list[str], int]:
+    """Distribuciones instaladas en el venv, Requires-Dist del paquete del alumno y bytes que ocupa todo ello."""
+    sitio = Path(sysconfig.get_path("purelib", vars={"base": str(venv), "platbase": str(venv)}))
+    nombres, requisitos, total = [], [], 0
+    for info in sitio.glob("*.dist-info"):
+        metadatos = (info / "METADATA").read_text(encoding="utf-8")
+        nombre = re.search(r"^Name: (.+)$", metadatos, re.M).group(1).strip()
+        nombres.append(nombre)
+        if nombre == config.PAQUETE_ALUMNO:
+            requisitos = re.findall(r"^Requires-Dist: (.+)$", metadatos, re.M)
+        for linea in (info / "RECORD").read_text(encoding="utf-8").splitlines():
+            ruta = sitio / linea.split(",")[0]
+            total += ruta.stat().st_size if ruta.is_file() else 0
+    return sorted(nombres), requisitos, total
+
+
+def simular(tarea: str, carpeta: Path, datos_servidos: Path = config.RAIZ / config.DIR_DATOS,
+            detener_en_error: bool = False, repo_url: str | None = None) -> Informe:
+    """Abre la versión del alumno de ``tarea`` (resuelta) en un Colab simulado dentro de ``carpeta`` y la ejecuta.
+
+    ``repo_url``: la dirección del repositorio con la que se genera la cabecera; por defecto, un repositorio
+    local con el paquete del alumno de la copia de trabajo ("" simula un REPO_URL sin configurar).
+    """
+    inicio = time.monotonic()
+    if repo_url is None:
+        repo_url = repositorio_local(carpeta / "repositorio")
+    venv = python_tipo_colab(carpeta)
+    contenido = carpeta / "content"  # la carpeta de trabajo de Colab: solo el cuaderno
+    contenido.mkdir()
+    nb = cuaderno_resuelto(tarea, repo_url)
+    nbformat.write(nb, contenido / f"{tarea}.ipynb")
+    with servidor_de_datos(datos_servidos) as (url_datos, pedidos):
+        # IPC en vez de TCP, como ``ejecucion``: sin puertos abiertos ni el aviso de TCP sin cifrar en stderr.
+        km = AsyncKernelManager(kernel_name="colab", transport="ipc", ip=str(carpeta / "kernel"),
+                                connection_file=str(carpeta / "kernel.json"),
+                                kernel_spec_manager=KernelSpecManager(kernel_dirs=[str(carpeta / "kernels")]))
+        cliente = NotebookClient(nb, km=km, timeout=TIEMPO_POR_CELDA_S, allow_errors=not detener_en_error,
+                                 record_timing=False, resources={"metadata": {"path": str(contenido)}})
+        cliente.owns_km = True  # el KernelManager es nuestro, pero nbclient debe apagar el kernel al salir
+        with cliente.setup_kernel(env=entorno_del_kernel(carpeta, url_datos)):
+            kernel = psutil.Process(km.provisioner.process.pid)
+            try:
+                for i, celda in enumerate(nb.cells):
+                    cliente.execute_cell(celda, i)
+            except CellExecutionError:  # solo con detener_en_error: el error queda en las salidas de su celda
+                pass
+            uso = kernel.cpu_times()  # del kernel y de lo que lanzó (pip, git)
+    cache = carpeta / "home" / ".cache" / config.PAQUETE_ALUMNO  # datos.dir_cache() con el HOME del kernel
+    instalados, requisitos, tamano = _instalado(venv)
+    primera = next(c for c in nb.cells if c.cell_type == "code")
+    return Informe(
+        tarea=tarea,
+        errores=ejecucion.errores(nb),
+        primera_celda="".join(s.get("text", "") for s in primera.get("outputs", [])),
+        descargas=sorted(pedidos),
+        cache=sorted(p.name for p in cache.iterdir()) if cache.is_dir() else [],
+        instalados=instalados,
+        requisitos_del_paquete=requisitos,
+        bytes_instalados=tamano,
+        segundos=round(time.monotonic() - inicio, 1),
+        cpu_kernel_s=round(uso.user + uso.system + uso.children_user + uso.children_system, 1),
+        nb=nb,
+    )
+
+
+def archivos_de(conjuntos: set[str]) -> list[str]:
+    """Archivos de ``data/`` de unos conjuntos de datos."""
+    return sorted(datos.CONJUNTOS[n].archivo for n in conjuntos)
