@@ -11,7 +11,7 @@ from grader import cabecera, celdas, fuentes, mutaciones
 from tests.conftest import TAREAS
 
 RAIZ = config.RAIZ
-MINIMO_EJERCICIOS = {"01_tensores": 5, "02_neurona": 5, "03_perceptron": 6}
+MINIMO_EJERCICIOS = {"01_tensores": 5, "02_neurona": 5, "03_perceptron": 6, "04_red_numpy": 7}
 
 
 def test_hay_cuadernos_del_curso():
@@ -76,7 +76,8 @@ def test_ejercicios_y_errores_tipicos(tarea):
     assert sum(m.tipo == "respuesta" for m in ejercicios) <= 1
     errores = mutaciones.cargar(tarea)
     for m in automaticos:
-        propios = [e for e in errores if e.ejercicio == m.ejercicio]
+        # las alternativas correctas (`correcta: true`) no pierden puntos ni esperan mensaje
+        propios = [e for e in errores if e.ejercicio == m.ejercicio and not e.correcta]
         assert len(propios) >= 2, f"{m.ejercicio}: faltan respuestas erróneas típicas en tests/errores/{tarea}.yml"
         assert all(e.mensaje for e in propios), f"{m.ejercicio}: cada error debe decir qué mensaje espera"
     conocidos = {m.ejercicio for m in automaticos}
