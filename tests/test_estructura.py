@@ -11,7 +11,8 @@ from grader import cabecera, celdas, fuentes, mutaciones
 from tests.conftest import TAREAS
 
 RAIZ = config.RAIZ
-MINIMO_EJERCICIOS = {"01_tensores": 5, "02_neurona": 5, "03_perceptron": 6, "04_red_numpy": 7}
+MINIMO_EJERCICIOS = {"01_tensores": 5, "02_neurona": 5, "03_perceptron": 6, "04_red_numpy": 7, "05_keras": 6,
+                     "06_mnist": 7}
 
 
 def test_hay_cuadernos_del_curso():
