@@ -283,8 +283,9 @@ def _nota_sin_pruebas(m, nb, indices: set[int], prueba: int, ev: Evidencia) -> N
     if agotada is not None:
         limite = (f"el tiempo total del cuaderno ({ev.limites.tiempo_total_s} s)" if r.agotadas[agotada] == "cuaderno"
                   else f"{ev.limites.tiempo_por_celda_s} s")
+        celda = describir_celda(nb, agotada)
         return NotaEjercicio(m.ejercicio, m.grade_id, 0, m.puntos, "tiempo_agotado",
-                             f"{describir_celda(nb, agotada).capitalize()} tardó más de {limite} y se interrumpió "
+                             f"{celda[0].upper()}{celda[1:]} tardó más de {limite} y se interrumpió "
                              "(¿un bucle que no termina o un entrenamiento demasiado largo?).")
     if r.parada is not None and prueba >= r.parada:
         if r.parada in indices:
@@ -394,11 +395,10 @@ def raiz_de(fuente: Path) -> Path:
 
 
 def _mensaje_general(registro: ejecucion.Registro, nb, limites: Limites) -> str:
-    partes = []
-    if registro.agotadas:
-        lista = ", ".join(describir_celda(nb, i) for i in sorted(registro.agotadas))
-        partes.append(f"Tardó demasiado y se interrumpió (límites: {limites.tiempo_por_celda_s} s por celda y "
-                      f"{limites.tiempo_total_s} s por cuaderno): {lista}.")
+    partes = [f"{describir_celda(nb, i)[0].upper()}{describir_celda(nb, i)[1:]} tardó más de "
+              + (f"el tiempo total del cuaderno ({limites.tiempo_total_s} s)" if motivo == "cuaderno"
+                 else f"{limites.tiempo_por_celda_s} s")
+              + " y se interrumpió." for i, motivo in sorted(registro.agotadas.items())]
     if registro.parada is not None:
         partes.append(f"En {describir_celda(nb, registro.parada)}, {registro.motivo_parada}: las pruebas "
                       "posteriores no se ejecutaron y valen 0.")

@@ -34,6 +34,7 @@ from grader.sondeo import MIME as MIME_FICHA
 
 _SILENCIO = logging.getLogger("grader.nbclient")
 _SILENCIO.addHandler(logging.NullHandler())
+_SILENCIO.setLevel(logging.CRITICAL)
 _SILENCIO.propagate = False  # nbclient registra en ERROR cada tiempo agotado: el calificador ya lo anota
 
 DIR_KERNELS = Path(tempfile.gettempdir()) / f"curso-kernels-{os.getuid()}"

@@ -8,7 +8,7 @@ import nbformat
 import pytest
 
 from curso import config
-from grader import calificacion, celdas, libro
+from grader import calificacion, celdas, libro, lote
 from tests.conftest import TAREA_MINIMA, entregar
 
 
@@ -156,7 +156,7 @@ def test_kernel_que_muere(copia_curso_minimo):
 def test_lote_sigue_tras_una_entrega_rota_y_no_pierde_notas(copia_curso_minimo, tmp_path):
     raiz = copia_curso_minimo
     entregar(raiz, "ana", _fuente(raiz))
-    calificacion.calificar_carpeta(raiz / config.DIR_ENTREGAS, [TAREA_MINIMA], csv=tmp_path / "a.csv", raiz=raiz)
+    lote.calificar_carpeta(raiz / config.DIR_ENTREGAS, [TAREA_MINIMA], csv=tmp_path / "a.csv", raiz=raiz)
     # el instructor pone a mano la nota de la respuesta escrita de ana
     from nbgrader.api import Gradebook
 
@@ -165,9 +165,9 @@ def test_lote_sigue_tras_una_entrega_rota_y_no_pierde_notas(copia_curso_minimo, 
         gb.db.commit()
     entregar(raiz, "beto", '{"roto": ')
     entregar(raiz, "carla", _con_respuesta(raiz, "ej99_suma", "total = 14"))
-    resumen = calificacion.calificar_carpeta(raiz / config.DIR_ENTREGAS, [TAREA_MINIMA], trabajos=2,
+    resumen = lote.calificar_carpeta(raiz / config.DIR_ENTREGAS, [TAREA_MINIMA], trabajos=2,
                                              csv=tmp_path / "b.csv", raiz=raiz)
-    assert "Calificadas 3 entregas" in resumen
+    assert "3 alumnos, 3 cuadernos entregados de 3 (1 sin cambios" in resumen  # ana no cambió: no se recalifica
     notas = libro.exportar_csv(tmp_path / "notas.csv", raiz).read_text().splitlines()
     assert notas[0] == "alumno,tarea,puntos,maximo,pendiente_manual,entregada"
     assert f"ana,{TAREA_MINIMA},6.0,6.0" in notas[1]  # 5 automáticos + 1 manual conservado
