@@ -56,7 +56,7 @@ exportar: $(VENV)/.instalado  ## exporta las notas del libro a notas.csv
 demo: $(VENV)/.instalado  ## recorrido del instructor con entregas de ejemplo (en demo_salida/)
 	$(PY) -m grader demo
 
-bench: $(VENV)/.instalado  ## mide tiempos (ejecución de cada cuaderno y calificación de una entrega)
+bench: $(VENV)/.instalado  ## mide tiempos: cada cuaderno y una clase sintética (nbgrader en serie contra el lote)
 	$(PY) -m grader.bench
 
 limpiar:  ## borra el entorno y lo generado por la demo

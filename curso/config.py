@@ -22,6 +22,7 @@ DIR_ENTREGAS = "submitted"      # nbgrader: submitted_directory
 DIR_CALIFICADOS = "autograded"  # nbgrader: autograded_directory
 DIR_RETRO = "feedback"          # nbgrader: feedback_directory
 DIR_DATOS = "data"
+DIR_INTERCAMBIO = "intercambio"  # nbgrader: Exchange.root del curso (no se usa para recoger; evita el aviso de formgrader)
 LIBRO = "gradebook.db"          # libro de calificaciones de nbgrader (SQLite)
 
 CURSO_ID = "redes-neuronales"

@@ -276,16 +276,25 @@ def describir_celda(nb, indice: int) -> str:
     return f"la celda {indice + 1} (`{primera}`)"
 
 
+def _mayuscula(texto: str) -> str:
+    return texto[:1].upper() + texto[1:]
+
+
+def _excedio(motivo: str, limites: Limites) -> str:
+    """«tardó más de N s» o «agotó el tiempo total del cuaderno (N s)», según qué límite saltó."""
+    if motivo == "cuaderno":
+        return f"agotó el tiempo total del cuaderno ({limites.tiempo_total_s} s)"
+    return f"tardó más de {limites.tiempo_por_celda_s} s"
+
+
 def _nota_sin_pruebas(m, nb, indices: set[int], prueba: int, ev: Evidencia) -> NotaEjercicio | None:
     """Nota de un ejercicio cuyas celdas agotaron el tiempo o no llegaron a ejecutarse (None si no es el caso)."""
     r = ev.registro
     agotada = next((i for i in sorted(indices) if i in r.agotadas), None)
     if agotada is not None:
-        limite = (f"el tiempo total del cuaderno ({ev.limites.tiempo_total_s} s)" if r.agotadas[agotada] == "cuaderno"
-                  else f"{ev.limites.tiempo_por_celda_s} s")
-        celda = describir_celda(nb, agotada)
         return NotaEjercicio(m.ejercicio, m.grade_id, 0, m.puntos, "tiempo_agotado",
-                             f"{celda[0].upper()}{celda[1:]} tardó más de {limite} y se interrumpió "
+                             f"{_mayuscula(describir_celda(nb, agotada))} {_excedio(r.agotadas[agotada], ev.limites)} "
+                             "y se interrumpió "
                              "(¿un bucle que no termina o un entrenamiento demasiado largo?).")
     if r.parada is not None and prueba >= r.parada:
         if r.parada in indices:
@@ -338,8 +347,10 @@ def puntuar(nb, fuente, evidencia: Evidencia | None = None) -> list[NotaEjercici
                 juicio = integridad.juzgar(prueba, evidencia.fichas[indice], evidencia.registro.respuestas.get(indice),
                                            evidencia.registro.fichas.get(indice, []))
                 if not juicio.valida:
-                    notas.append(NotaEjercicio(m.ejercicio, m.grade_id, 0, m.puntos, "manipulacion",
-                                               f"Las pruebas no cuentan: {juicio.motivo}."))
+                    notas.append(NotaEjercicio(
+                        m.ejercicio, m.grade_id, 0, m.puntos, "manipulacion" if juicio.manipulacion else "incorrecto",
+                        f"Las pruebas no cuentan: {juicio.motivo}." if juicio.manipulacion
+                        else f"{_mayuscula(juicio.motivo)}."))
                     continue
                 parcial = _numero(juicio.valor, m.puntos)
             if parcial is not None and parcial < m.puntos:
@@ -395,16 +406,26 @@ def raiz_de(fuente: Path) -> Path:
 
 
 def _mensaje_general(registro: ejecucion.Registro, nb, limites: Limites) -> str:
-    partes = [f"{describir_celda(nb, i)[0].upper()}{describir_celda(nb, i)[1:]} tardó más de "
-              + (f"el tiempo total del cuaderno ({limites.tiempo_total_s} s)" if motivo == "cuaderno"
-                 else f"{limites.tiempo_por_celda_s} s")
-              + " y se interrumpió." for i, motivo in sorted(registro.agotadas.items())]
+    partes = [f"{_mayuscula(describir_celda(nb, i))} {_excedio(motivo, limites)} y se interrumpió."
+              for i, motivo in sorted(registro.agotadas.items())]
     if registro.parada is not None:
         partes.append(f"En {describir_celda(nb, registro.parada)}, {registro.motivo_parada}: las pruebas "
                       "posteriores no se ejecutaron y valen 0.")
     elif registro.agotadas:
         partes.append("El resto del cuaderno se ejecutó y se calificó.")
     return " ".join(partes)
+
+
+def _avisar_memoria(resultado: Resultado, limites: Limites) -> None:
+    """El kernel se quedó sin memoria: lo dicen las notas que no llegaron a puntuarse y el resultado."""
+    frase = f"el kernel se quedó sin memoria (el tope es {tamano(limites.memoria_bytes)} por cuaderno)"
+    for nota in resultado.notas:
+        if nota.estado in ("no_ejecutado", "incorrecto") and "sin memoria" not in nota.mensaje:
+            nota.estado = "kernel_murio" if nota.estado == "no_ejecutado" else nota.estado
+            nota.mensaje += f" Además, {frase}."
+    if "sin memoria" not in resultado.mensaje:
+        resultado.mensaje = (resultado.mensaje + f" Durante la ejecución {frase}.").strip()
+    resultado.marcar("kernel_murio")
 
 
 def evaluar_entrega(entrega: Path, fuente: Path, alumno: str, tarea: str, carpeta: Path,
@@ -440,6 +461,8 @@ def evaluar_entrega(entrega: Path, fuente: Path, alumno: str, tarea: str, carpet
         resultado.estado = registro.estado
         resultado.notas = puntuar(nb, nb_fuente, Evidencia(registro, fichas, limites))
         resultado.mensaje = _mensaje_general(registro, nb, limites)
+        if registro.sin_memoria:
+            _avisar_memoria(resultado, limites)
         for nota in resultado.notas:
             if nota.estado in ("manipulacion", "tiempo_agotado", "kernel_murio"):
                 resultado.marcar(nota.estado)

@@ -108,8 +108,10 @@ def orden_calificar(args) -> int:
     limites = Limites(tiempo_por_celda_s=args.tiempo_por_celda, tiempo_total_s=args.tiempo_total,
                       memoria_bytes=int(args.memoria * 1024**3), salida_por_celda_bytes=args.salida_por_celda * 1024,
                       salida_total_bytes=args.salida_total * 1024, aislar=not args.sin_aislamiento)
-    print(lote.calificar_carpeta(Path(args.entregas), tareas=_tareas(args.tareas), trabajos=args.trabajos,
-                                 csv=Path(args.csv), limites=limites, cluster=args.cluster, forzar=args.forzar))
+    raiz = Path(args.curso).resolve() if args.curso else config.RAIZ
+    tareas = _tareas(args.tareas) if not args.curso else (args.tareas or config.tareas(raiz))
+    print(lote.calificar_carpeta(Path(args.entregas), tareas=tareas, trabajos=args.trabajos, csv=Path(args.csv),
+                                 raiz=raiz, limites=limites, cluster=args.cluster, forzar=args.forzar))
     return 0
 
 
@@ -204,6 +206,8 @@ def construir_parser() -> argparse.ArgumentParser:
     s.add_argument("--cluster", metavar="DIRECCION",
                    help="califica con Dask: «local» (un LocalCluster de --trabajos procesos) o tcp://host:8786")
     s.add_argument("--forzar", action="store_true", help="vuelve a calificar también las entregas que no cambiaron")
+    s.add_argument("--curso", metavar="CARPETA",
+                   help="otro directorio de curso (con solutions/; ahí se escriben autograded/ y el libro)")
     s.add_argument("--tiempo-por-celda", type=int, default=config.TIEMPO_POR_CELDA_S, metavar="S",
                    help=f"segundos por celda antes de interrumpirla (por defecto {config.TIEMPO_POR_CELDA_S})")
     s.add_argument("--tiempo-total", type=int, default=config.TIEMPO_POR_CUADERNO_S, metavar="S",

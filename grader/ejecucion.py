@@ -182,6 +182,7 @@ class Registro:
     parada: int | None = None  # primera celda que no llegó a terminar (kernel muerto o sin tiempo)
     motivo_parada: str = ""
     segundos_espera_kernel: float = 0.0  # espera hasta que el kernel respondió (arranque no ocultado)
+    sin_memoria: bool = False  # el stderr del kernel muestra que se quedó sin memoria
     duraciones: dict[int, float] = field(default_factory=dict)  # segundos de cada celda ejecutada
 
     def segundos_alumno(self, nb) -> float:
@@ -281,11 +282,17 @@ class ClienteCalificador(NotebookClient):
         self._usado_total += n
 
 
-def _motivo_muerte(kernel: Kernel, limites: Limites) -> str:
-    texto = kernel.registro_stderr()
-    if re.search(r"MemoryError|bad_alloc|Cannot allocate memory|out of memory|can't start new thread|"
-                 r"OOM|ResourceExhausted", texto, re.I):
-        return f"el kernel se quedó sin memoria (el tope es {tamano(limites.memoria_bytes)} por cuaderno)"
+_SIN_MEMORIA = re.compile(r"MemoryError|bad_alloc|Cannot allocate memory|out of memory|can't start new thread|"
+                          r"OOM|ResourceExhausted", re.I)
+
+
+def _motivo_muerte(kernel: Kernel, limites: Limites, muerto: bool = True, error: str = "") -> str:
+    """Por qué se paró el kernel, en español, con lo que se ve desde fuera: su stderr y su código de salida."""
+    if _SIN_MEMORIA.search(kernel.registro_stderr()):
+        return (f"el kernel se quedó sin memoria (el tope es {tamano(limites.memoria_bytes)} por cuaderno) y "
+                + ("se detuvo" if muerto else "dejó de responder"))
+    if not muerto:
+        return f"el kernel dejó de responder ({error})"
     proceso = getattr(getattr(kernel.km, "provisioner", None), "process", None)
     codigo = getattr(proceso, "returncode", None)
     if codigo in (-9, 137):
@@ -321,10 +328,8 @@ def ejecutar_con_limites(nb, kernel: Kernel, limites: Limites, omitir: bool = Tr
                 cliente.execute_cell(celda, i)
             except (DeadKernelError, CellTimeoutError, Exception) as e:
                 registro.estado, registro.parada = "kernel_murio", i
-                registro.motivo_parada = _motivo_muerte(kernel, limites)
-                if not isinstance(e, DeadKernelError):
-                    registro.motivo_parada = (f"el kernel dejó de responder bien ({type(e).__name__}); "
-                                              + registro.motivo_parada.removeprefix("el kernel "))
+                registro.motivo_parada = _motivo_muerte(kernel, limites, muerto=isinstance(e, DeadKernelError),
+                                                        error=type(e).__name__)
                 break
             if i in registro.agotadas:
                 registro.estado = "tiempo_agotado"
@@ -338,6 +343,7 @@ def ejecutar_con_limites(nb, kernel: Kernel, limites: Limites, omitir: bool = Tr
                 cliente.kc.stop_channels()
         except Exception:
             pass
+    registro.sin_memoria = bool(_SIN_MEMORIA.search(kernel.registro_stderr()))
     return registro
 
 

@@ -22,6 +22,7 @@ from curso import config
 from grader import celdas
 
 VARIABLE = "__curso_valor__"
+FALLO_DE_IPYTHON = "Unexpected exception formatting exception"  # lo que IPython escribe si no puede mostrar un error
 CODIGO_SONDEO = (Path(__file__).parent / "sondeo.py").read_text(encoding="utf-8")
 
 
@@ -109,6 +110,7 @@ class Juicio:
     valida: bool
     valor: str | None = None  # repr del valor final (nota parcial), si lo hubo
     motivo: str = ""  # por qué no vale, en español
+    manipulacion: bool = True  # si no vale, ¿es señal de manipulación? (False: falló IPython, no el cuaderno)
 
 
 def _resultado_mostrado(celda) -> str | None:
@@ -122,6 +124,9 @@ def _resultado_mostrado(celda) -> str | None:
 def juzgar(celda, ficha: Ficha, respuesta: str | None, publicadas: list[dict]) -> Juicio:
     """Juicio sobre una celda de pruebas que terminó sin error en sus salidas."""
     datos = [d for d in publicadas if isinstance(d, dict) and d.get("ficha") == ficha.ficha]
+    if respuesta != "ok" and any(FALLO_DE_IPYTHON in str(s.get("text", "")) for s in celda.get("outputs", [])):
+        return Juicio(False, motivo="la prueba falló, pero IPython no pudo mostrar el error (¿memoria agotada?)",
+                      manipulacion=False)
     if respuesta != "ok":
         return Juicio(False, motivo="el kernel dijo que la celda de pruebas falló, pero el error no se mostró: "
                                     "algo del cuaderno oculta los errores")

@@ -326,25 +326,26 @@ def calificar_lote(trabajos: list[Trabajo], raiz: Path, limites: Limites, ejecut
         for t in hechos:
             escritor.escribir(hechos[t], nuevo=False)
             barra.avanzar(hechos[t])
-        for intento in (1, 2):
-            futuros = {ejecutor.enviar(ejecutar_trabajo, t, raiz, limites, firmas[t]): t for t in pendientes}
-            caidos = []
-            for futuro in ejecutor.terminados(list(futuros)):
-                t = futuros[futuro]
-                try:
-                    r = futuro.result()
-                except Exception as e:  # el proceso trabajador murió (o Dask lo dio por perdido)
-                    if intento == 1:
-                        caidos.append(t)
-                        continue
-                    r = _fallo(t, raiz, limites, firmas[t], f"el proceso que la calificaba se detuvo ({type(e).__name__})")
-                hechos[t] = r
-                escritor.escribir(r)
-                barra.avanzar(r)
-            if not caidos:
-                break
+        caidos = []
+        futuros = {ejecutor.enviar(ejecutar_trabajo, t, raiz, limites, firmas[t]): t for t in pendientes}
+        for futuro in ejecutor.terminados(list(futuros)):
+            try:
+                hechos[futuros[futuro]] = futuro.result()
+            except Exception:  # un proceso trabajador murió: se reintenta abajo, de uno en uno
+                caidos.append(futuros[futuro])
+                continue
+            escritor.escribir(hechos[futuros[futuro]])
+            barra.avanzar(hechos[futuros[futuro]])
+        for t in caidos:  # de uno en uno: la caída de uno no arrastra a los demás
             ejecutor.reiniciar()
-            pendientes = caidos
+            try:
+                r = next(iter(ejecutor.terminados([ejecutor.enviar(ejecutar_trabajo, t, raiz, limites, firmas[t])])))
+                hechos[t] = r.result()
+            except Exception as e:
+                hechos[t] = _fallo(t, raiz, limites, firmas[t],
+                                   f"el proceso que la calificaba se detuvo ({type(e).__name__})")
+            escritor.escribir(hechos[t])
+            barra.avanzar(hechos[t])
     return [hechos[t] for t in trabajos], reutilizados
 
 

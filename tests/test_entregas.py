@@ -129,17 +129,6 @@ def test_stderr_en_una_prueba_no_quita_puntos(copia_curso_minimo):
     assert any(s.get("name") == "stderr" for s in salidas), "la prueba debería haber escrito en stderr"
 
 
-@pytest.mark.parametrize("trampa", [
-    "import numpy\nnumpy.testing.assert_allclose = lambda *a, **k: None\n",
-    "import numpy\nnumpy.allclose = lambda *a, **k: True\nnumpy.array_equal = lambda *a, **k: True\n",
-    "import curso.comprobar as c\nc.cercano = c.igual = c.tipo = lambda *a, **k: None\n",
-])
-def test_trampas_no_aprueban(copia_curso_minimo, trampa):
-    r = _calificar(copia_curso_minimo, "kike", _con_respuesta(copia_curso_minimo, "ej99_doble",
-                                                             trampa + "def doble(v):\n    return v"))
-    assert _puntos(r)["ej99_doble"] == 0
-
-
 def test_bucle_infinito_agota_el_tiempo(copia_curso_minimo):
     r = _calificar(copia_curso_minimo, "luis", _con_respuesta(copia_curso_minimo, "ej99_doble", "while True:\n    pass"),
                    tiempo_por_celda=20)
