@@ -3,10 +3,11 @@
 1. Cada cuaderno completo (objetivo < 180 s) y calificar su solución una vez, en frío.
 2. Una clase sintética (``--alumnos`` alumnos x los cuadernos que haya en ``solutions/``, mezcla de soluciones,
    errores típicos del banco, versiones en blanco y archivos rotos) calificada en la misma ejecución por
-   ``nbgrader autograde`` en serie (sin nada nuestro) y por ``python -m grader calificar`` (uno a uno y con
-   ``--trabajos`` a la vez). Informa tiempos de pared y de CPU, la razón entre ambos, el ideal (suma de los
-   tiempos de cada entrega calificada sola ÷ núcleos), el coste fijo por cuaderno antes (kernel en frío) y
-   después (reserva de kernels) y si las notas de las entregas honestas coinciden con las de nbgrader.
+   ``nbgrader autograde`` en serie (sin nada nuestro), entrega a entrega en frío (cada una sola, con su
+   kernel lanzado en el momento) y por ``python -m grader calificar --trabajos N``. Informa tiempos de pared y
+   de CPU, la razón entre nbgrader y el lote, el ideal (suma de los tiempos de cada entrega sola ÷ núcleos),
+   el coste fijo por cuaderno antes (kernel en frío) y después (reserva de kernels) y si las notas de las
+   entregas honestas coinciden con las de nbgrader.
 
 Objetivos en 2 núcleos: ≥ 2,5x nbgrader, a menos de un 15 % del ideal, ≤ 0,5 s de coste fijo por cuaderno.
 """
@@ -159,26 +160,24 @@ def clase(alumnos: int, trabajos: int) -> bool:
             pared_nb, cpu_nb = pared_nb + p, cpu_nb + c
         print(f"  nbgrader autograde en serie:        {pared_nb:7.1f} s de pared, {cpu_nb:7.1f} s de CPU")
 
-        p_serie, c_serie, r = _grader(copias["serie"], "--trabajos", "1")
-        if r.returncode != 0:
-            print(r.stdout[-2000:], r.stderr[-2000:])
-            return False
-        serie = lote.leer_resultados(copias["serie"], tareas)
-        print(f"  grader calificar --trabajos 1:      {p_serie:7.1f} s de pared, {c_serie:7.1f} s de CPU")
+        solos = _solos(copias["serie"], tipos)
+        print(f"  cada entrega sola, kernel en frío:  {sum(r.segundos for r in solos):7.1f} s de pared en total")
 
         p_lote, c_lote, r = _grader(copias["lote"], "--trabajos", str(trabajos))
         if r.returncode != 0:
             print(r.stdout[-2000:], r.stderr[-2000:])
             return False
         resultados = lote.leer_resultados(copias["lote"], tareas)
+        c_lote += sum(r.segundos_cpu_kernel for r in resultados)  # kernels terminados sin esperarlos
         print(f"  grader calificar --trabajos {trabajos}:      {p_lote:7.1f} s de pared, {c_lote:7.1f} s de CPU")
 
-        ideal = sum(r.segundos for r in serie) / nucleos
+        ideal = sum(r.segundos for r in solos) / nucleos
         razon = pared_nb / p_lote
         exceso = p_lote / ideal - 1
         calificadas = [r for r in resultados if r.estado not in ("archivo_invalido", "sin_entrega")]
         fijo = sum(r.segundos_fijos for r in calificadas) / max(1, len(calificadas))
-        frio = _fijo_en_frio(base, tareas)
+        frio = sum(r.segundos_fijos for r in solos if r.estado != "archivo_invalido") / max(
+            1, sum(r.estado != "archivo_invalido" for r in solos))
         planas = notas_nbgrader(copias["nbgrader"])
         distintas = [(r.alumno, r.tarea, n.grade_id, planas.get((r.alumno, r.tarea, n.grade_id)), n.puntos)
                      for r in resultados if tipos[(r.alumno, r.tarea)] in HONESTOS
@@ -199,14 +198,14 @@ def clase(alumnos: int, trabajos: int) -> bool:
         return bien
 
 
-def _fijo_en_frio(raiz: Path, tareas: list[str]) -> float:
-    """Coste fijo medio de calificar la solución de cada tarea con un kernel lanzado en el momento."""
-    fijos = []
-    for tarea in tareas:
-        fuente = config.cuaderno_fuente(tarea, raiz)
-        with tempfile.TemporaryDirectory() as tmp:
-            fijos.append(calificacion.calificar_entrega(fuente, fuente, "frio", tarea, Path(tmp)).segundos_fijos)
-    return sum(fijos) / len(fijos)
+def _solos(raiz: Path, tipos: dict) -> list[calificacion.Resultado]:
+    """Cada entrega calificada sola, una tras otra, con un kernel lanzado en el momento (sin reserva)."""
+    resultados = []
+    for (alumno, tarea) in tipos:
+        entrega = raiz / config.DIR_ENTREGAS / alumno / tarea / f"{tarea}.ipynb"
+        resultados.append(calificacion.calificar_entrega(entrega, config.cuaderno_fuente(tarea, raiz), alumno, tarea,
+                                                         lote.carpeta_resultado(raiz, alumno, tarea)))
+    return resultados
 
 
 def main(argv: list[str] | None = None) -> int:

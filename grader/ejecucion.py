@@ -7,6 +7,7 @@ la salida que se guarda y anota, celda a celda, la respuesta del kernel y las fi
 """
 from __future__ import annotations
 
+import asyncio
 import copy
 import json
 import logging
@@ -21,6 +22,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import nbformat
+import psutil
 from jupyter_client.manager import AsyncKernelManager
 from jupyter_core.utils import run_sync
 from nbclient import NotebookClient
@@ -134,6 +136,14 @@ class Kernel:
         except OSError:
             return ""
 
+    def cpu(self) -> float:
+        """Segundos de CPU de los procesos vivos del kernel (la caja y lo que lanzó dentro)."""
+        try:
+            raiz = psutil.Process(self.km.provisioner.process.pid)
+            return sum(sum(p.cpu_times()[:2]) for p in [raiz, *raiz.children(recursive=True)])
+        except (psutil.Error, AttributeError):
+            return 0.0
+
     def vivo(self) -> bool:
         try:
             return bool(run_sync(self.km.is_alive)())
@@ -182,7 +192,9 @@ class Registro:
     parada: int | None = None  # primera celda que no llegó a terminar (kernel muerto o sin tiempo)
     motivo_parada: str = ""
     segundos_espera_kernel: float = 0.0  # espera hasta que el kernel respondió (arranque no ocultado)
-    sin_memoria: bool = False  # el stderr del kernel muestra que se quedó sin memoria
+    sin_memoria: bool = False  # el kernel se quedó sin memoria (su stderr lo dice o rozó el tope)
+    memoria_max: int = 0  # memoria virtual máxima vista en los procesos del kernel (muestreada cada segundo)
+    cpu_kernel_s: float = 0.0  # CPU (usuario + sistema) de los procesos del kernel, arranque incluido
     duraciones: dict[int, float] = field(default_factory=dict)  # segundos de cada celda ejecutada
 
     def segundos_alumno(self, nb) -> float:
@@ -223,6 +235,25 @@ class ClienteCalificador(NotebookClient):
         self.actual = -1
         self.inactivo = True
         self._usado_celda = self._usado_total = 0
+
+    async def _async_poll_kernel_alive(self) -> None:
+        """Como el de nbclient (¿sigue vivo el kernel?, cada segundo), y además anota su memoria."""
+        while True:
+            await asyncio.sleep(1)
+            self._medir_memoria()
+            try:
+                await self._async_check_alive()
+            except DeadKernelError:
+                self.task_poll_for_reply.cancel()
+                return
+
+    def _medir_memoria(self) -> None:
+        try:
+            raiz = psutil.Process(self.km.provisioner.process.pid)
+            vms = max(p.memory_info().vms for p in [raiz, *raiz.children(recursive=True)])
+        except (psutil.Error, AttributeError, ValueError):
+            return
+        self.registro.memoria_max = max(self.registro.memoria_max, vms)
 
     def _plazo(self, cell) -> int:
         return max(1, min(self.limites.tiempo_por_celda_s, int(self.fin - time.monotonic() + 0.999)))
@@ -286,9 +317,14 @@ _SIN_MEMORIA = re.compile(r"MemoryError|bad_alloc|Cannot allocate memory|out of 
                           r"OOM|ResourceExhausted", re.I)
 
 
-def _motivo_muerte(kernel: Kernel, limites: Limites, muerto: bool = True, error: str = "") -> str:
-    """Por qué se paró el kernel, en español, con lo que se ve desde fuera: su stderr y su código de salida."""
-    if _SIN_MEMORIA.search(kernel.registro_stderr()):
+def _sin_memoria(kernel: Kernel, registro: Registro, limites: Limites) -> bool:
+    """¿Se quedó sin memoria? Lo dice su stderr, o su memoria rozó el tope (≥ 90 %)."""
+    return bool(_SIN_MEMORIA.search(kernel.registro_stderr())) or registro.memoria_max >= 0.9 * limites.memoria_bytes
+
+
+def _motivo_muerte(kernel: Kernel, registro: Registro, limites: Limites, muerto: bool = True, error: str = "") -> str:
+    """Por qué se paró el kernel, en español, con lo que se ve desde fuera: su stderr, su memoria y su salida."""
+    if _sin_memoria(kernel, registro, limites):
         return (f"el kernel se quedó sin memoria (el tope es {tamano(limites.memoria_bytes)} por cuaderno) y "
                 + ("se detuvo" if muerto else "dejó de responder"))
     if not muerto:
@@ -328,8 +364,8 @@ def ejecutar_con_limites(nb, kernel: Kernel, limites: Limites, omitir: bool = Tr
                 cliente.execute_cell(celda, i)
             except (DeadKernelError, CellTimeoutError, Exception) as e:
                 registro.estado, registro.parada = "kernel_murio", i
-                registro.motivo_parada = _motivo_muerte(kernel, limites, muerto=isinstance(e, DeadKernelError),
-                                                        error=type(e).__name__)
+                registro.motivo_parada = _motivo_muerte(kernel, registro, limites,
+                                                        muerto=isinstance(e, DeadKernelError), error=type(e).__name__)
                 break
             if i in registro.agotadas:
                 registro.estado = "tiempo_agotado"
@@ -343,7 +379,8 @@ def ejecutar_con_limites(nb, kernel: Kernel, limites: Limites, omitir: bool = Tr
                 cliente.kc.stop_channels()
         except Exception:
             pass
-    registro.sin_memoria = bool(_SIN_MEMORIA.search(kernel.registro_stderr()))
+    registro.sin_memoria = _sin_memoria(kernel, registro, limites)
+    registro.cpu_kernel_s = round(kernel.cpu(), 2)
     return registro
 
 

@@ -118,7 +118,7 @@ COLUMNA_TOTAL = "Total"
 def tabla_lms(largo: pd.DataFrame) -> pd.DataFrame:
     """De una tabla larga (alumno, tarea, puntos) a una ancha: una fila por alumno, una columna por tarea
     (puntos; vacía si no la entregó) y el total, con las columnas de identificación de Canvas y Moodle."""
-    ancho = largo.pivot_table(index="alumno", columns="tarea", values="puntos", aggfunc="sum").sort_index()
+    ancho = largo.pivot(index="alumno", columns="tarea", values="puntos").astype(float).sort_index()
     ancho.columns.name = None
     ancho[COLUMNA_TOTAL] = ancho.sum(axis=1, skipna=True)
     ids = pd.DataFrame({"Student": ancho.index, "ID": "", "SIS User ID": "", "SIS Login ID": ancho.index,
