@@ -112,6 +112,15 @@ class KernelAislado(AsyncKernelManager):
         return (self.aislamiento.prefijo(self.privada) + orden) if self.aislamiento else orden
 
 
+def _gestor(privada: Path, aislamiento: Aislamiento | None) -> KernelAislado:
+    """Gestor de un kernel con conexión, sockets IPC (sin puertos abiertos) y caja en ``privada``."""
+    km = KernelAislado(kernel_name="python3", transport="ipc", ip=str(privada / "ipc"),
+                       connection_file=str(privada / "conexion.json"))
+    km.aislamiento, km.privada = aislamiento, privada
+    km.kernel_spec.interrupt_mode = "message"
+    return km
+
+
 def lineas_precarga(modulos=config.MODULOS_PRECARGADOS) -> list[str]:
     """Código que un kernel de la reserva ejecuta al arrancar: importa los módulos sin dejar nombres."""
     return [f"for _m in {tuple(modulos)!r}: __import__(_m)", "del _m"]
@@ -166,10 +175,7 @@ def lanzar_kernel(aislamiento: Aislamiento | None = None, cwd: Path | None = Non
     Con ``precargar`` importa al arrancar los módulos de ``config.MODULOS_PRECARGADOS``.
     """
     privada = carpeta_privada()
-    km = KernelAislado(kernel_name="python3", transport="ipc", ip=str(privada / "ipc"),
-                       connection_file=str(privada / "conexion.json"))
-    km.aislamiento, km.privada = aislamiento, privada
-    km.kernel_spec.interrupt_mode = "message"
+    km = _gestor(privada, aislamiento)
     extra = [f"--IPKernelApp.exec_lines={linea}" for linea in lineas_precarga()] if precargar else []
     with open(privada / "kernel.log", "wb") as registro:
         run_sync(km.start_kernel)(env=entorno_kernel(), cwd=str(cwd or privada / "trabajo"),
@@ -392,9 +398,7 @@ def cliente(nb, carpeta: Path, tiempo_por_celda: int = config.TIEMPO_POR_CELDA_S
     """Un NotebookClient que sigue tras los errores de celda (se anotan en las salidas), con su kernel en
     una carpeta privada. Con ``omitir`` no ejecuta las celdas ``# OMITIR_AL_CALIFICAR``."""
     privada = carpeta_privada()
-    km = KernelAislado(kernel_name="python3", transport="ipc", ip=str(privada / "ipc"),
-                       connection_file=str(privada / "conexion.json"))
-    km.aislamiento, km.privada = aislamiento, privada
+    km = _gestor(privada, aislamiento)
     c = NotebookClient(
         nb,
         km=km,

@@ -8,6 +8,7 @@ import pytest
 from curso import config
 from grader import calificacion, retroalimentacion
 from grader.limites import Limites
+from grader.reserva import Reserva
 from tests.conftest import TAREA_MINIMA, entregar
 
 RESPUESTA_ERRONEA = "def doble(v):\n    return v\n"  # falla doble([1.0]) == [2.0] y doble(x) == 2 * x
@@ -26,10 +27,18 @@ def _con_respuestas(raiz, **respuestas):
     return nb
 
 
-def _calificar(raiz, alumno, nb, limites=None):
+def _calificar(raiz, alumno, nb, limites=None, precargado=False):
+    """Califica una entrega; con ``precargado``, en un kernel de la reserva (TensorFlow ya importado), para que
+    el tiempo de las celdas no dependa de lo que tarde en importarse en una máquina cargada."""
     ruta = entregar(raiz, alumno, nb)
-    return calificacion.calificar_entrega(ruta, config.cuaderno_fuente(TAREA_MINIMA, raiz), alumno, TAREA_MINIMA,
-                                          raiz / config.DIR_CALIFICADOS / alumno / TAREA_MINIMA, limites=limites)
+    reserva = Reserva(calificacion.aislamiento_para(raiz, limites or Limites())) if precargado else None
+    try:
+        return calificacion.calificar_entrega(ruta, config.cuaderno_fuente(TAREA_MINIMA, raiz), alumno, TAREA_MINIMA,
+                                              raiz / config.DIR_CALIFICADOS / alumno / TAREA_MINIMA, limites=limites,
+                                              reserva=reserva)
+    finally:
+        if reserva is not None:
+            reserva.cerrar()
 
 
 def _nota(resultado, ejercicio):
@@ -123,7 +132,7 @@ def test_salida_gigante_se_recorta_y_la_respuesta_cuenta(copia_curso_minimo):
 
 def test_bucle_en_medio_se_interrumpe_y_sigue(copia_curso_minimo):
     nb = _con_respuestas(copia_curso_minimo, ej99_suma="while True:\n    pass")
-    r = _calificar(copia_curso_minimo, "bucle", nb, Limites(tiempo_por_celda_s=20))
+    r = _calificar(copia_curso_minimo, "bucle", nb, Limites(tiempo_por_celda_s=20), precargado=True)
     assert r.estado == "tiempo_agotado" and r.banderas == ["tiempo_agotado"]
     suma, doble = _nota(r, "ej99_suma"), _nota(r, "ej99_doble")
     assert suma.puntos == 0 and suma.estado == "tiempo_agotado"
@@ -135,7 +144,7 @@ def test_bucle_en_medio_se_interrumpe_y_sigue(copia_curso_minimo):
 def test_bucle_que_ignora_la_interrupcion(copia_curso_minimo):
     nb = _con_respuestas(copia_curso_minimo, ej99_suma="import signal\nsignal.signal(signal.SIGINT, signal.SIG_IGN)\n"
                                                        "while True:\n    pass")
-    r = _calificar(copia_curso_minimo, "terco", nb, Limites(tiempo_por_celda_s=20))
+    r = _calificar(copia_curso_minimo, "terco", nb, Limites(tiempo_por_celda_s=20), precargado=True)
     doble = _nota(r, "ej99_doble")
     assert _nota(r, "ej99_suma").puntos == 0 and doble.puntos == 0
     assert doble.estado == "no_ejecutado"
@@ -145,7 +154,8 @@ def test_bucle_que_ignora_la_interrupcion(copia_curso_minimo):
 
 def test_tiempo_total_del_cuaderno(copia_curso_minimo):
     nb = _con_respuestas(copia_curso_minimo, ej99_suma="import time\ntime.sleep(120)")
-    r = _calificar(copia_curso_minimo, "lento", nb, Limites(tiempo_por_celda_s=100, tiempo_total_s=30))
+    r = _calificar(copia_curso_minimo, "lento", nb, Limites(tiempo_por_celda_s=100, tiempo_total_s=30),
+                   precargado=True)
     suma, doble = _nota(r, "ej99_suma"), _nota(r, "ej99_doble")
     assert suma.estado == "tiempo_agotado" and "agotó el tiempo total del cuaderno (30 s)" in suma.mensaje
     assert doble.puntos == 0 and doble.estado == "no_ejecutado"
