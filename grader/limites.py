@@ -32,6 +32,6 @@ def tamano(n: int) -> str:
     """Un número de bytes legible (``1 MB``, ``6 GB``)."""
     for unidad, factor in (("GB", 1024**3), ("MB", 1024**2), ("KB", 1024)):
         if n >= factor:
-            return f"{n / factor:g} {unidad}"
+            return f"{n / factor:.3g} {unidad}"
     return f"{n} B"
 

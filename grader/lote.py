@@ -376,6 +376,8 @@ def resumen(resultados: list[Resultado], segundos: float, reutilizados: int = 0,
             lineas.append(f"  {ESTADOS[estado]}: {n}" + ("" if estado == "sin_entrega" else f" ({_lista(quienes)})"))
         for bandera, n in banderas.most_common():
             quienes = [f"{r.alumno}/{r.tarea}" for r in resultados if bandera in r.banderas]
+            if all(r.estado == bandera for r in resultados if bandera in r.banderas):
+                continue  # ya contada arriba como estado (p. ej. «archivo no válido»)
             lineas.append(f"  bandera «{BANDERAS[bandera]}»: {n} ({_lista(quienes)})")
     else:
         lineas.append("Sin problemas ni banderas.")
