@@ -18,7 +18,6 @@ import logging
 import time
 from collections import Counter, defaultdict
 from concurrent.futures import Future, ProcessPoolExecutor, as_completed
-from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass
 from pathlib import Path
 
