@@ -48,7 +48,7 @@ def test_clase_renombrada_script_csv_ancho_reanudar_y_reconstruir(copia_curso_mi
     assert carla.puntos == 5 and "renombrada" in carla.banderas
     assert "Se calificó «Copia de 99_minimo.ipynb»" in carla.avisos[0]
     guion = _resultado(raiz, "guion")
-    assert guion.estado == "archivo_invalido" and guion.puntos == 0
+    assert guion.estado == "archivo_invalido" and guion.puntos == 0 and guion.banderas == ["archivo_invalido"]
     assert "es un script de Python" in guion.mensaje and "dañado" not in guion.mensaje
     assert _resultado(raiz, "nadie").estado == "sin_entrega"
 
