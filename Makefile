@@ -81,7 +81,7 @@ informe: $(VENV)/.instalado  ## informe de la clase (HTML + CSV en informe/) a p
 demo: $(VENV)/.instalado  ## recorrido del instructor con entregas de ejemplo (en demo_salida/)
 	$(PY) -m grader demo
 
-bench: $(VENV)/.instalado  ## mide tiempos (cada cuaderno, calificar una entrega, informe de 200 × 8)
+bench: $(VENV)/.instalado  ## mide tiempos: cada cuaderno, una clase sintética (nbgrader en serie contra el lote) e informe de 200 × 8
 	$(PY) -m grader.bench
 	$(PY) -m grader.bench_informe
 

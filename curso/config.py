@@ -24,6 +24,7 @@ DIR_CALIFICADOS = "autograded"  # nbgrader: autograded_directory
 DIR_RETRO = "feedback"          # nbgrader: feedback_directory
 DIR_INFORME = "informe"         # informe de la clase (python -m grader informe)
 DIR_DATOS = "data"
+DIR_INTERCAMBIO = "intercambio"  # nbgrader: Exchange.root del curso (no se usa para recoger; evita el aviso de formgrader)
 LIBRO = "gradebook.db"          # libro de calificaciones de nbgrader (SQLite)
 
 CURSO_ID = "redes-neuronales"
@@ -48,10 +49,16 @@ STUB_CODIGO = "# ESCRIBE TU CÓDIGO AQUÍ\nsin_resolver()"
 STUB_TEXTO = "ESCRIBE TU RESPUESTA AQUÍ"
 
 # Límites de una calificación (un trabajo = un alumno x un cuaderno).
-TIEMPO_POR_CELDA_S = 120        # tiempo máximo de una celda al calificar
+TIEMPO_POR_CELDA_S = 120        # tiempo máximo de una celda al calificar (después se interrumpe y se sigue)
+TIEMPO_POR_CUADERNO_S = 600     # tiempo máximo de todas las celdas de una entrega
 TIEMPO_ARRANQUE_KERNEL_S = 60
+GRACIA_INTERRUPCION_S = 5       # lo que se espera a que una celda interrumpida se detenga antes de matar el kernel
 MEMORIA_KERNEL_BYTES = 6 * 1024**3  # tope de memoria virtual del kernel de un alumno (TF funciona con 2 GB)
+SALIDA_POR_CELDA_BYTES = 1024**2         # salida que se guarda de una celda (lo demás se recorta)
+SALIDA_POR_CUADERNO_BYTES = 8 * 1024**2  # salida que se guarda de una entrega entera
 AISLAR = True  # calificar con bubblewrap (sin red ni acceso a fuentes, entregas ajenas o libro)
+# Módulos que un kernel de la reserva importa antes de recibir su entrega (lo que importa la cabecera).
+MODULOS_PRECARGADOS = ("numpy", "pandas", "matplotlib.pyplot", "tensorflow", "keras", "curso")
 
 # Variables de entorno de todo kernel que ejecuta cuadernos (silencian TensorFlow).
 ENTORNO_KERNEL = {

@@ -1,24 +1,25 @@
 """Calificación: un trabajo por (alumno, cuaderno) que produce un registro de resultado.
 
-``calificar_entrega`` es una función pura de una entrega y su fuente a un ``Resultado`` (notas por
-ejercicio, mensajes y estado); no toca el libro de calificaciones. Así se puede repartir entre
-procesos, kernels aislados o un clúster sin reescribirla. ``calificar_carpeta`` la aplica a una
-carpeta de entregas y guarda los resultados (libro de nbgrader + CSV).
+``evaluar_entrega`` va de una entrega y su fuente a un ``Resultado`` (notas por ejercicio, mensajes,
+estado y banderas) y deja el cuaderno ejecutado en su carpeta; no toca el libro de calificaciones. Así se
+puede repartir entre procesos, kernels aislados o un clúster sin reescribirla. ``calificar_entrega`` además
+escribe ``resultado.json``. El lote (muchas entregas) está en ``grader.lote``.
 """
 from __future__ import annotations
 
+import ast
 import copy
 import json
-import re
+import os
 import time
-from concurrent.futures import ProcessPoolExecutor
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, fields, replace
 from pathlib import Path
 
 import nbformat
 
 from curso import config, mensajes
-from grader import celdas, ejecucion
+from grader import celdas, ejecucion, integridad
+from grader.limites import Limites, tamano
 
 # Señales para el instructor (además del estado): se guardan en resultado.json y en el CSV.
 BANDERAS = {
@@ -50,7 +51,8 @@ class NotaEjercicio:
     grade_id: str
     puntos: float | None
     maximo: float
-    estado: str  # correcto | parcial | incorrecto | sin_responder | manual | no_ejecutado
+    estado: str  # correcto | parcial | incorrecto | sin_responder | manual | no_ejecutado | tiempo_agotado
+    #              | kernel_murio | manipulacion
     mensaje: str = ""
 
 
@@ -66,6 +68,10 @@ class Resultado:
     avisos: list[str] = field(default_factory=list)
     banderas: list[str] = field(default_factory=list)  # claves de BANDERAS
     segundos: float = 0.0
+    segundos_fijos: float = 0.0  # lo que no fue ejecutar celdas del alumno: kernel, cabecera, leer y escribir
+    segundos_cpu_kernel: float = 0.0  # CPU de los procesos del kernel (arranque incluido)
+    limites: dict = field(default_factory=dict)  # los Limites con que se calificó
+    huella: str = ""  # resumen de entrega + fuente + límites: si no cambia, el lote no vuelve a calificarla
 
     @property
     def puntos(self) -> float:
@@ -77,6 +83,19 @@ class Resultado:
 
     def a_dict(self) -> dict:
         return {**asdict(self), "puntos": self.puntos, "maximo": self.maximo}
+
+    def marcar(self, bandera: str) -> None:
+        """Añade una bandera (clave de BANDERAS) si aún no está."""
+        if bandera not in self.banderas:
+            self.banderas.append(bandera)
+
+    @classmethod
+    def desde_dict(cls, datos: dict) -> "Resultado":
+        """El Resultado que guardó ``a_dict`` (p. ej. leído de resultado.json)."""
+        propios = {f.name for f in fields(cls)}
+        r = cls(**{k: v for k, v in datos.items() if k in propios and k != "notas"})
+        r.notas = [NotaEjercicio(**n) for n in datos.get("notas", [])]
+        return r
 
 
 class EntregaInvalida(ValueError):
@@ -100,6 +119,12 @@ def leer_entrega(ruta: Path):
     try:
         bruto = json.loads(texto)
     except json.JSONDecodeError as e:
+        if _es_script(texto):
+            raise EntregaInvalida(
+                f"{ruta.name} es un script de Python (código en texto plano), no un cuaderno de Jupyter: "
+                "se guardó con la extensión .ipynb. Abre tu cuaderno en Jupyter o Colab y descárgalo como "
+                "cuaderno (.ipynb), no como archivo .py, y entrégalo de nuevo."
+            ) from None
         raise EntregaInvalida(
             f"{ruta.name} está dañado: no es JSON válido (línea {e.lineno}, columna {e.colno}). "
             "Vuelve a descargar el cuaderno desde Jupyter o Colab y entrégalo de nuevo."
@@ -112,6 +137,17 @@ def leer_entrega(ruta: Path):
     except Exception as e:  # nbformat lanza varios tipos según la versión del archivo
         raise EntregaInvalida(f"{ruta.name} no es un cuaderno de Jupyter válido: {e}") from None
     return nb
+
+
+def _es_script(texto: str) -> bool:
+    """True si el texto es código Python (p. ej. un .py exportado de Jupyter o Colab) y no JSON."""
+    if texto.lstrip().startswith(("{", "[")):
+        return False
+    try:
+        ast.parse(texto)
+    except (SyntaxError, ValueError):
+        return "# %%" in texto or "# In[" in texto
+    return True
 
 
 # ---------------------------------------------------------------- preparación
@@ -204,28 +240,88 @@ def _error(celda) -> tuple[str, str] | None:
     return None
 
 
+def _numero(texto: str | None, maximo: float) -> float | None:
+    """El número de un resultado mostrado, acotado a [0, maximo]; None si no es un número."""
+    try:
+        return min(max(float(texto), 0.0), maximo)
+    except (TypeError, ValueError):
+        return None
+
+
 def nota_parcial(celda, maximo: float) -> float | None:
     """Nota parcial que muestra una celda de pruebas (su resultado numérico), como hace nbgrader; None si no hay."""
     for salida in celda.get("outputs", []):
         if salida.get("output_type") == "execute_result":
             texto = salida.get("data", {}).get("text/plain", "")
-            texto = "".join(texto) if isinstance(texto, list) else texto
-            try:
-                return min(max(float(texto), 0.0), maximo)
-            except ValueError:
-                return None
+            return _numero("".join(texto) if isinstance(texto, list) else texto, maximo)
     return None
 
 
-def puntuar(nb, fuente) -> list[NotaEjercicio]:
+@dataclass
+class Evidencia:
+    """Lo que el calificador vio, desde fuera del kernel, al ejecutar una entrega."""
+
+    registro: ejecucion.Registro
+    fichas: dict[int, integridad.Ficha]
+    limites: Limites
+
+
+def describir_celda(nb, indice: int) -> str:
+    """«la celda del ejercicio X», «la celda de pruebas de X» o «la celda N (`primera línea`)»."""
+    m = celdas.marca(nb.cells[indice])
+    if m is not None and m.tipo == "ejercicio":
+        return f"la celda del ejercicio {m.ejercicio}"
+    if m is not None and m.tipo == "pruebas":
+        return f"la celda de pruebas de {m.ejercicio}"
+    primera = nb.cells[indice].source.strip().split("\n", 1)[0][:60]
+    return f"la celda {indice + 1} (`{primera}`)"
+
+
+def _mayuscula(texto: str) -> str:
+    return texto[:1].upper() + texto[1:]
+
+
+def _excedio(motivo: str, limites: Limites) -> str:
+    """«tardó más de N s» o «agotó el tiempo total del cuaderno (N s)», según qué límite saltó."""
+    if motivo == "cuaderno":
+        return f"agotó el tiempo total del cuaderno ({limites.tiempo_total_s} s)"
+    return f"tardó más de {limites.tiempo_por_celda_s} s"
+
+
+def _nota_sin_pruebas(m, nb, indices: set[int], prueba: int, ev: Evidencia) -> NotaEjercicio | None:
+    """Nota de un ejercicio cuyas celdas agotaron el tiempo o no llegaron a ejecutarse (None si no es el caso)."""
+    r = ev.registro
+    agotada = next((i for i in sorted(indices) if i in r.agotadas), None)
+    if agotada is not None:
+        return NotaEjercicio(m.ejercicio, m.grade_id, 0, m.puntos, "tiempo_agotado",
+                             f"{_mayuscula(describir_celda(nb, agotada))} {_excedio(r.agotadas[agotada], ev.limites)} "
+                             "y se interrumpió "
+                             "(¿un bucle que no termina o un entrenamiento demasiado largo?).")
+    if r.parada is not None and prueba >= r.parada:
+        if r.parada in indices:
+            estado = "tiempo_agotado" if r.estado == "tiempo_agotado" else "kernel_murio"
+            texto = f"Al ejecutar {describir_celda(nb, r.parada)}, {r.motivo_parada}."
+        else:
+            estado = "no_ejecutado"
+            texto = (f"Las pruebas no llegaron a ejecutarse: antes, en {describir_celda(nb, r.parada)}, "
+                     f"{r.motivo_parada}.")
+        return NotaEjercicio(m.ejercicio, m.grade_id, 0, m.puntos, estado, texto)
+    return None
+
+
+def puntuar(nb, fuente, evidencia: Evidencia | None = None) -> list[NotaEjercicio]:
     """Notas por ejercicio de un cuaderno ya ejecutado. Un error en la celda de pruebas = 0 puntos; un
     número como resultado de la celda = nota parcial (cuestionarios); lo que una prueba escriba en stderr
-    (avisos de TF o NumPy) no quita puntos."""
-    celda_de = {}
-    for celda in nb.cells:
+    (avisos de TF o NumPy) no quita puntos.
+
+    Con ``evidencia`` (al calificar) una prueba sin error solo cuenta si hay evidencia positiva de que llegó
+    a su final (``integridad.juzgar``); si no, vale 0 con estado ``manipulacion``.
+    """
+    celda_de, indice_de = {}, {}
+    for i, celda in enumerate(nb.cells):
         gid = id_estable(celda)
         if gid is not None and gid not in celda_de:
-            celda_de[gid] = celda
+            celda_de[gid], indice_de[gid] = celda, i
     notas = []
     for m in celdas.ejercicios(fuente):
         if m.tipo == "respuesta":
@@ -234,6 +330,12 @@ def puntuar(nb, fuente) -> list[NotaEjercicio]:
             continue
         prueba = celda_de.get(m.grade_id)
         respuesta = celda_de.get(m.ejercicio)
+        if evidencia is not None and prueba is not None:
+            propias = {indice_de[g] for g in (m.grade_id, m.ejercicio) if g in indice_de}
+            sin_pruebas = _nota_sin_pruebas(m, nb, propias, indice_de[m.grade_id], evidencia)
+            if sin_pruebas is not None:
+                notas.append(sin_pruebas)
+                continue
         if prueba is None or prueba.get("execution_count") is None:
             notas.append(NotaEjercicio(m.ejercicio, m.grade_id, 0, m.puntos, "no_ejecutado",
                                        "Las pruebas no llegaron a ejecutarse."))
@@ -241,6 +343,17 @@ def puntuar(nb, fuente) -> list[NotaEjercicio]:
         fallo = _error(prueba)
         if fallo is None:
             parcial = nota_parcial(prueba, m.puntos)
+            if evidencia is not None:
+                indice = indice_de[m.grade_id]
+                juicio = integridad.juzgar(prueba, evidencia.fichas[indice], evidencia.registro.respuestas.get(indice),
+                                           evidencia.registro.fichas.get(indice, []))
+                if not juicio.valida:
+                    notas.append(NotaEjercicio(
+                        m.ejercicio, m.grade_id, 0, m.puntos, "manipulacion" if juicio.manipulacion else "incorrecto",
+                        f"Las pruebas no cuentan: {juicio.motivo}." if juicio.manipulacion
+                        else f"{_mayuscula(juicio.motivo)}."))
+                    continue
+                parcial = _numero(juicio.valor, m.puntos)
             if parcial is not None and parcial < m.puntos:
                 notas.append(NotaEjercicio(m.ejercicio, m.grade_id, parcial, m.puntos, "parcial",
                                            f"Nota parcial: {parcial:g} de {m.puntos:g}."))
@@ -249,10 +362,12 @@ def puntuar(nb, fuente) -> list[NotaEjercicio]:
             continue
         sin_responder = fallo[0] in mensajes.SIN_RESOLVER or (
             respuesta is not None and (_error(respuesta) or ("",))[0] in mensajes.SIN_RESOLVER)
-        notas.append(NotaEjercicio(
-            m.ejercicio, m.grade_id, 0, m.puntos, "sin_responder" if sin_responder else "incorrecto",
-            mensaje_de_error(mensajes.SIN_RESOLVER[0], "") if sin_responder else mensaje_de_error(*fallo),
-        ))
+        estado = ("sin_responder" if sin_responder else
+                  "manipulacion" if fallo[0] == "ManipulacionDetectada" else "incorrecto")
+        mensaje = mensaje_de_error(mensajes.SIN_RESOLVER[0], "") if sin_responder else mensaje_de_error(*fallo)
+        if fallo[0] in ("MemoryError", "ResourceExhaustedError") and evidencia is not None:
+            mensaje += f" (El tope de memoria de cada cuaderno es {tamano(evidencia.limites.memoria_bytes)}.)"
+        notas.append(NotaEjercicio(m.ejercicio, m.grade_id, 0, m.puntos, estado, mensaje))
     return notas
 
 
@@ -268,126 +383,141 @@ def notas_a_cero(fuente, motivo: str) -> list[NotaEjercicio]:
 # ---------------------------------------------------------------- el trabajo
 
 
-def aislamiento(carpeta: Path, fuente: Path) -> ejecucion.Aislamiento | None:
-    """El aislamiento de un trabajo: escribe solo en su carpeta y no ve fuentes, entregas, libro ni git."""
-    if not (config.AISLAR and ejecucion.Aislamiento.disponible()):
-        return None
-    raiz_curso = fuente.parent.parent.parent  # <raiz>/solutions/<tarea>/<tarea>.ipynb
+class FaltaAislamiento(RuntimeError):
+    """Se pidió calificar aislado y en esta máquina no está bubblewrap."""
+
+    MENSAJE = ("Falta bubblewrap (bwrap) o prlimit en esta máquina: sin ellos el código de los alumnos se "
+               "ejecutaría sin aislamiento y sin tope de memoria. Instálalo (`apt-get install bubblewrap`) o, "
+               "si de verdad quieres calificar sin aislamiento, pasa --sin-aislamiento.")
+
+
+def aislamiento_para(raiz_curso: Path, limites: Limites) -> ejecucion.Aislamiento:
+    """La caja de los kernels de un curso: no ven fuentes, entregas, calificaciones, libro, git ni pruebas."""
     ocultar = []
     for raiz in dict.fromkeys([raiz_curso, config.RAIZ]):
         ocultar += [raiz / d for d in (config.DIR_FUENTES, config.DIR_ENTREGAS, config.DIR_CALIFICADOS,
                                        config.DIR_RETRO, ".git", "tests")]
         ocultar += list(raiz.glob(config.LIBRO + "*"))
-    return ejecucion.Aislamiento(escribible=carpeta.resolve(), ocultar=ocultar)
+    return ejecucion.Aislamiento(ocultar=ocultar, memoria_bytes=limites.memoria_bytes, aislar=limites.aislar)
 
 
-def calificar_entrega(entrega: Path, fuente: Path, alumno: str, tarea: str, carpeta: Path,
-                      tiempo_por_celda: int = config.TIEMPO_POR_CELDA_S) -> Resultado:
-    """Califica una entrega contra su fuente. Nunca lanza: todo problema queda en el ``Resultado``.
+def raiz_de(fuente: Path) -> Path:
+    """Raíz del curso de un cuaderno fuente (``<raiz>/solutions/<tarea>/<tarea>.ipynb``)."""
+    return fuente.resolve().parent.parent.parent
 
-    Deja en ``carpeta`` el cuaderno ejecutado (``<tarea>.ipynb``) y el registro (``resultado.json``).
+
+def _mensaje_general(registro: ejecucion.Registro, nb, limites: Limites) -> str:
+    partes = [f"{_mayuscula(describir_celda(nb, i))} {_excedio(motivo, limites)} y se interrumpió."
+              for i, motivo in sorted(registro.agotadas.items())]
+    if registro.parada is not None:
+        partes.append(f"En {describir_celda(nb, registro.parada)}, {registro.motivo_parada}: las pruebas "
+                      "posteriores no se ejecutaron y valen 0.")
+    elif registro.agotadas:
+        partes.append("El resto del cuaderno se ejecutó y se calificó.")
+    return " ".join(partes)
+
+
+def _avisar_memoria(resultado: Resultado, limites: Limites) -> None:
+    """El kernel se quedó sin memoria: lo dicen las notas que no llegaron a puntuarse y el resultado."""
+    frase = f"el kernel se quedó sin memoria (el tope es {tamano(limites.memoria_bytes)} por cuaderno)"
+    for nota in resultado.notas:
+        if nota.estado in ("no_ejecutado", "incorrecto") and "sin memoria" not in nota.mensaje:
+            nota.estado = "kernel_murio" if nota.estado == "no_ejecutado" else nota.estado
+            nota.mensaje += f" Además, {frase}."
+    if "sin memoria" not in resultado.mensaje:
+        resultado.mensaje = (resultado.mensaje + f" Durante la ejecución {frase}.").strip()
+    resultado.marcar("kernel_murio")
+
+
+def evaluar_entrega(entrega: Path, fuente: Path, alumno: str, tarea: str, carpeta: Path,
+                    limites: Limites | None = None, reserva=None) -> Resultado:
+    """Califica una entrega contra su fuente y deja el cuaderno ejecutado en ``carpeta/<tarea>.ipynb``.
+    Nunca lanza: todo problema queda en el ``Resultado`` (no escribe resultado.json).
+
+    ``reserva`` (una ``grader.reserva.Reserva``) da un kernel ya arrancado; sin ella se lanza uno.
     """
+    limites = limites or Limites()
     inicio = time.monotonic()
     nb_fuente = nbformat.read(fuente, as_version=4)
-    resultado = Resultado(alumno, tarea, "ok")
+    resultado = Resultado(alumno, tarea, "ok", limites=limites.a_dict())
+    if not limites.aislar:
+        resultado.marcar("sin_aislamiento")
+        resultado.avisos.append("Calificada SIN aislamiento (--sin-aislamiento): el código del alumno se ejecutó "
+                                "con acceso a la red y a los archivos del usuario que califica.")
     try:
-        nb, resultado.avisos = combinar(leer_entrega(entrega), nb_fuente)
+        nb, avisos = combinar(leer_entrega(entrega), nb_fuente)
+        resultado.avisos += avisos
+        if any("restauró" in a or "Faltaba" in a for a in resultado.avisos):
+            resultado.marcar("celdas_restauradas")
+        if limites.aislar and not ejecucion.Aislamiento.disponible():
+            raise FaltaAislamiento(FaltaAislamiento.MENSAJE)
+        fichas = integridad.instrumentar(nb)
+        kernel = (reserva.tomar() if reserva is not None
+                  else ejecucion.lanzar_kernel(aislamiento_para(raiz_de(fuente), limites)))
+        try:
+            registro = ejecucion.ejecutar_con_limites(nb, kernel, limites)
+        finally:
+            kernel.destruir()
+        integridad.restaurar(nb, fichas)
+        resultado.estado = registro.estado
+        resultado.notas = puntuar(nb, nb_fuente, Evidencia(registro, fichas, limites))
+        resultado.mensaje = _mensaje_general(registro, nb, limites)
+        if registro.sin_memoria:
+            _avisar_memoria(resultado, limites)
+        for nota in resultado.notas:
+            if nota.estado in ("manipulacion", "tiempo_agotado", "kernel_murio"):
+                resultado.marcar(nota.estado)
+        if registro.agotadas:
+            resultado.marcar("tiempo_agotado")
+        if registro.estado == "kernel_murio":
+            resultado.marcar("kernel_murio")
+        if registro.recortadas:
+            resultado.marcar("salida_recortada")
+            descartado = sum(registro.recortadas.values())
+            resultado.avisos.append(
+                f"Se recortó la salida de {len(registro.recortadas)} celda(s) ({tamano(descartado)} descartados): "
+                f"se guardan como mucho {tamano(limites.salida_por_celda_bytes)} por celda y "
+                f"{tamano(limites.salida_total_bytes)} por cuaderno.")
         carpeta.mkdir(parents=True, exist_ok=True)
-        resultado.estado = ejecucion.ejecutar(nb, carpeta, tiempo_por_celda, aislamiento(carpeta, fuente))
-        if resultado.estado == "ok" and not ejecucion.Aislamiento.disponible():
-            resultado.avisos.append("Calificada sin aislamiento (falta bubblewrap).")
-        resultado.notas = puntuar(nb, nb_fuente)
-        if resultado.estado != "ok":
-            resultado.mensaje = {
-                "tiempo_agotado": f"Una celda tardó más de {tiempo_por_celda} s: "
-                                  "las pruebas que no llegaron a ejecutarse valen 0.",
-                "kernel_murio": "El kernel se detuvo durante la ejecución (¿memoria agotada u os._exit?): "
-                                "las pruebas que no llegaron a ejecutarse valen 0.",
-            }[resultado.estado]
         nbformat.write(nb, carpeta / f"{tarea}.ipynb")
+        resultado.segundos_fijos = round(time.monotonic() - inicio - registro.segundos_alumno(nb), 2)
+        resultado.segundos_cpu_kernel = registro.cpu_kernel_s
     except EntregaInvalida as e:
         resultado.estado, resultado.mensaje = "archivo_invalido", str(e)
+        resultado.marcar("archivo_invalido")
         resultado.notas = notas_a_cero(nb_fuente, str(e))
+    except FaltaAislamiento as e:
+        resultado.estado, resultado.mensaje = "error_interno", str(e)
+        resultado.notas = notas_a_cero(nb_fuente, "No se calificó: falta el aislamiento en la máquina que califica.")
     except Exception as e:  # el lote sigue con los demás alumnos
         resultado.estado = "error_interno"
         resultado.mensaje = f"Error inesperado del calificador: {type(e).__name__}: {e}"
         resultado.notas = notas_a_cero(nb_fuente, resultado.mensaje)
     resultado.segundos = round(time.monotonic() - inicio, 2)
+    return resultado
+
+
+def escribir_resultado(resultado: Resultado, carpeta: Path) -> Path:
+    """Escribe ``carpeta/resultado.json`` de una vez (nunca queda a medias)."""
     carpeta.mkdir(parents=True, exist_ok=True)
-    (carpeta / "resultado.json").write_text(
-        json.dumps(resultado.a_dict(), ensure_ascii=False, indent=2), encoding="utf-8")
+    ruta = carpeta / "resultado.json"
+    temporal = ruta.with_name(f".resultado.{os.getpid()}.json")
+    temporal.write_text(json.dumps(resultado.a_dict(), ensure_ascii=False, indent=2), encoding="utf-8")
+    os.replace(temporal, ruta)
+    return ruta
+
+
+def calificar_entrega(entrega: Path, fuente: Path, alumno: str, tarea: str, carpeta: Path,
+                      tiempo_por_celda: int | None = None, limites: Limites | None = None,
+                      reserva=None) -> Resultado:
+    """Califica una entrega contra su fuente. Nunca lanza: todo problema queda en el ``Resultado``.
+
+    Deja en ``carpeta`` el cuaderno ejecutado (``<tarea>.ipynb``) y el registro (``resultado.json``).
+    ``tiempo_por_celda``, si se da, sustituye al de ``limites``.
+    """
+    limites = limites or Limites()
+    if tiempo_por_celda is not None:
+        limites = replace(limites, tiempo_por_celda_s=tiempo_por_celda)
+    resultado = evaluar_entrega(entrega, fuente, alumno, tarea, carpeta, limites, reserva)
+    escribir_resultado(resultado, carpeta)
     return resultado
-
-
-# ---------------------------------------------------------------- una carpeta de entregas
-
-
-@dataclass(frozen=True)
-class Trabajo:
-    """Una entrega por calificar (o la constancia de que falta)."""
-
-    alumno: str
-    tarea: str
-    entrega: Path | None
-    aviso: str = ""
-
-
-def buscar_trabajos(entregas: Path, tareas: list[str]) -> list[Trabajo]:
-    """Recorre ``entregas/<alumno>/<tarea>/`` y decide qué archivo calificar en cada caso."""
-    if not entregas.is_dir():
-        raise FileNotFoundError(f"No existe la carpeta de entregas {entregas}.")
-    trabajos = []
-    for carpeta_alumno in sorted(p for p in entregas.iterdir() if p.is_dir() and not p.name.startswith(".")):
-        for tarea in tareas:
-            carpeta = carpeta_alumno / tarea
-            esperado = carpeta / f"{tarea}.ipynb"
-            if not carpeta.is_dir():
-                trabajos.append(Trabajo(carpeta_alumno.name, tarea, None))
-            elif esperado.is_file():
-                trabajos.append(Trabajo(carpeta_alumno.name, tarea, esperado))
-            else:
-                otros = sorted(carpeta.glob("*.ipynb"))
-                if len(otros) == 1:
-                    trabajos.append(Trabajo(carpeta_alumno.name, tarea, otros[0],
-                                            f"Se calificó {otros[0].name} (se esperaba {esperado.name})."))
-                else:
-                    trabajos.append(Trabajo(carpeta_alumno.name, tarea, esperado))
-    return trabajos
-
-
-def ejecutar_trabajo(trabajo: Trabajo, raiz: Path) -> Resultado:
-    """Califica un Trabajo (función de nivel superior para poder enviarla a otro proceso)."""
-    fuente = config.cuaderno_fuente(trabajo.tarea, raiz)
-    if trabajo.entrega is None:
-        nb_fuente = nbformat.read(fuente, as_version=4)
-        return Resultado(trabajo.alumno, trabajo.tarea, "sin_entrega", "No hay entrega de esta tarea.",
-                         notas_a_cero(nb_fuente, "Sin entrega."))
-    carpeta = raiz / config.DIR_CALIFICADOS / trabajo.alumno / trabajo.tarea
-    resultado = calificar_entrega(trabajo.entrega, fuente, trabajo.alumno, trabajo.tarea, carpeta)
-    if trabajo.aviso:
-        resultado.avisos.insert(0, trabajo.aviso)
-    return resultado
-
-
-def calificar_carpeta(entregas: Path, tareas: list[str], trabajos: int = 1, csv: Path | None = None,
-                      raiz: Path = config.RAIZ) -> str:
-    """Califica todas las entregas, las registra en el libro de nbgrader y escribe el CSV. Devuelve un resumen."""
-    from grader import libro
-
-    lista = buscar_trabajos(entregas, tareas)
-    if trabajos > 1:
-        with ProcessPoolExecutor(max_workers=trabajos) as grupo:
-            resultados = list(grupo.map(ejecutar_trabajo, lista, [raiz] * len(lista)))
-    else:
-        resultados = [ejecutar_trabajo(t, raiz) for t in lista]
-    for r in resultados:
-        print(f"  {r.alumno:<16} {r.tarea:<22} {r.puntos:>5g}/{r.maximo:<5g} {ESTADOS[r.estado]}"
-              + (f": {r.mensaje}" if r.mensaje else ""))
-    copia = libro.registrar(resultados, raiz)
-    lineas = [f"Calificadas {sum(r.estado != 'sin_entrega' for r in resultados)} entregas de "
-              f"{len({r.alumno for r in resultados})} alumnos."]
-    if copia:
-        lineas.append(f"Libro de calificaciones actualizado (copia previa en {copia.name}).")
-    if csv is not None:
-        lineas.append(f"CSV de notas: {libro.escribir_csv(resultados, csv)}")
-    return "\n".join(lineas)

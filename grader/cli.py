@@ -155,12 +155,23 @@ def orden_validar(args) -> int:
 
 
 def orden_calificar(args) -> int:
-    from grader import calificacion
+    from grader import lote
+    from grader.limites import Limites
 
-    resumen = calificacion.calificar_carpeta(
-        Path(args.entregas), tareas=_tareas(args.tareas), trabajos=args.trabajos, csv=Path(args.csv)
-    )
-    print(resumen)
+    limites = Limites(tiempo_por_celda_s=args.tiempo_por_celda, tiempo_total_s=args.tiempo_total,
+                      memoria_bytes=int(args.memoria * 1024**3), salida_por_celda_bytes=args.salida_por_celda * 1024,
+                      salida_total_bytes=args.salida_total * 1024, aislar=not args.sin_aislamiento)
+    raiz = Path(args.curso).resolve() if args.curso else config.RAIZ
+    tareas = _tareas(args.tareas) if not args.curso else (args.tareas or config.tareas(raiz))
+    print(lote.calificar_carpeta(Path(args.entregas), tareas=tareas, trabajos=args.trabajos, csv=Path(args.csv),
+                                 raiz=raiz, limites=limites, cluster=args.cluster, forzar=args.forzar))
+    return 0
+
+
+def orden_registrar(args) -> int:
+    from grader import lote
+
+    print(lote.reconstruir(config.RAIZ, _tareas(args.tareas), Path(args.csv)))
     return 0
 
 
@@ -176,7 +187,7 @@ def orden_exportar(args) -> int:
     from grader import libro
 
     ruta = libro.exportar_csv(Path(args.csv))
-    print(f"Notas exportadas a {ruta}")
+    print(f"Notas exportadas a {ruta} (y, una fila por alumno para Moodle o Canvas, a {libro.ruta_lms(ruta)})")
     return 0
 
 
@@ -280,8 +291,33 @@ def construir_parser() -> argparse.ArgumentParser:
     s.add_argument("entregas", nargs="?", default=str(config.RAIZ / config.DIR_ENTREGAS), help="carpeta de entregas")
     s.add_argument("--tareas", nargs="*", help="tareas a calificar; por defecto, todas")
     s.add_argument("--trabajos", type=int, default=1, help="cuántas entregas calificar a la vez (por defecto 1)")
-    s.add_argument("--csv", default="calificaciones.csv", help="archivo CSV de notas (por defecto calificaciones.csv)")
+    s.add_argument("--csv", default="calificaciones.csv",
+                   help="CSV de notas (por defecto calificaciones.csv; al lado, calificaciones_lms.csv para Moodle/Canvas)")
+    s.add_argument("--cluster", metavar="DIRECCION",
+                   help="califica con Dask: «local» (un LocalCluster de --trabajos procesos) o tcp://host:8786")
+    s.add_argument("--forzar", action="store_true", help="vuelve a calificar también las entregas que no cambiaron")
+    s.add_argument("--curso", metavar="CARPETA",
+                   help="otro directorio de curso (con solutions/; ahí se escriben autograded/ y el libro)")
+    s.add_argument("--tiempo-por-celda", type=int, default=config.TIEMPO_POR_CELDA_S, metavar="S",
+                   help=f"segundos por celda antes de interrumpirla (por defecto {config.TIEMPO_POR_CELDA_S})")
+    s.add_argument("--tiempo-total", type=int, default=config.TIEMPO_POR_CUADERNO_S, metavar="S",
+                   help=f"segundos para todas las celdas de una entrega (por defecto {config.TIEMPO_POR_CUADERNO_S})")
+    s.add_argument("--memoria", type=float, default=config.MEMORIA_KERNEL_BYTES / 1024**3, metavar="GB",
+                   help=f"tope de memoria de cada kernel en GB (por defecto {config.MEMORIA_KERNEL_BYTES / 1024**3:g})")
+    s.add_argument("--salida-por-celda", type=int, default=config.SALIDA_POR_CELDA_BYTES // 1024, metavar="KB",
+                   help="salida que se guarda de cada celda, en KB (por defecto "
+                        f"{config.SALIDA_POR_CELDA_BYTES // 1024})")
+    s.add_argument("--salida-total", type=int, default=config.SALIDA_POR_CUADERNO_BYTES // 1024, metavar="KB",
+                   help="salida que se guarda de cada entrega, en KB (por defecto "
+                        f"{config.SALIDA_POR_CUADERNO_BYTES // 1024})")
+    s.add_argument("--sin-aislamiento", action="store_true",
+                   help="califica aunque falte bubblewrap (sin aislamiento ni tope de memoria; queda anotado)")
     s.set_defaults(func=orden_calificar)
+
+    s = sub.add_parser("registrar", help="rehace el libro y los CSV a partir de autograded/*/*/resultado.json")
+    s.add_argument("--tareas", nargs="*", help="tareas; por defecto, todas")
+    s.add_argument("--csv", default="calificaciones.csv", help="archivo CSV de notas (por defecto calificaciones.csv)")
+    s.set_defaults(func=orden_registrar)
 
     s = sub.add_parser("retroalimentacion", help="genera el HTML de retroalimentación de cada alumno")
     tareas(s)

@@ -13,7 +13,7 @@ from pathlib import Path
 import nbformat
 
 from curso import config
-from grader import calificacion, celdas, informe, libro, mutaciones, retroalimentacion
+from grader import celdas, informe, libro, lote, mutaciones, retroalimentacion
 
 
 def _con_error(fuente, error: mutaciones.Error):
@@ -60,7 +60,7 @@ def ejecutar(salida: Path, tareas: list[str], trabajos: int = 2) -> int:
     salida = salida.resolve()
     entregas = crear_entregas(salida, tareas)
     print(f"Entregas de ejemplo en {entregas}")
-    print(calificacion.calificar_carpeta(entregas, tareas, trabajos=trabajos,
+    print(lote.calificar_carpeta(entregas, tareas, trabajos=trabajos,
                                          csv=salida / "calificaciones.csv", raiz=salida))
     retro = retroalimentacion.generar(tareas, raiz=salida)
     print(f"Retroalimentación: {len(retro)} archivos HTML en {salida / config.DIR_RETRO}")

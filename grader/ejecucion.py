@@ -1,22 +1,46 @@
-"""Ejecución de cuadernos en un kernel con nbclient, con el entorno silencioso del curso."""
+"""Ejecución de cuadernos en un kernel con nbclient: entorno silencioso, caja aislada, límites y registro.
+
+Cada kernel tiene su propia carpeta privada (0700) con su archivo de conexión, sus sockets IPC, su registro
+de stderr y su carpeta de trabajo; la caja de bubblewrap de un kernel no ve las carpetas de los demás.
+Al calificar, ``ClienteCalificador`` interrumpe la celda que agota su tiempo y sigue con las demás, recorta
+la salida que se guarda y anota, celda a celda, la respuesta del kernel y las fichas del calificador.
+"""
 from __future__ import annotations
 
+import asyncio
+import copy
+import json
+import logging
 import os
+import re
 import shutil
 import sys
 import tempfile
-import uuid
+import time
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import nbformat
+import psutil
 from jupyter_client.manager import AsyncKernelManager
-
+from jupyter_core.utils import run_sync
 from nbclient import NotebookClient
 from nbclient.exceptions import CellTimeoutError, DeadKernelError
 
 from curso import config
+from grader import cabecera
 from grader.celdas import ETIQUETA_OMITIR
+from grader.limites import Limites, tamano
+from grader.sondeo import MIME as MIME_FICHA
+
+_SILENCIO = logging.getLogger("grader.nbclient")
+_SILENCIO.addHandler(logging.NullHandler())
+_SILENCIO.setLevel(logging.CRITICAL)
+_SILENCIO.propagate = False  # nbclient registra en ERROR cada tiempo agotado: el calificador ya lo anota
+
+DIR_KERNELS = Path(tempfile.gettempdir()) / f"curso-kernels-{os.getuid()}"
+"""Aquí vive la carpeta privada de cada kernel; ninguna caja ve esta carpeta salvo su propia subcarpeta."""
 
 
 def entorno_kernel() -> dict[str, str]:
@@ -24,76 +48,358 @@ def entorno_kernel() -> dict[str, str]:
     return {**os.environ, **config.ENTORNO_KERNEL, config.VAR_RAIZ: str(config.RAIZ)}
 
 
-DIR_SOCKETS = Path(tempfile.gettempdir()) / "curso-kernels"
-
-
-def _ruta_ipc() -> str:
-    """Prefijo absoluto y único de los sockets IPC del kernel (el kernel corre en otra carpeta)."""
-    DIR_SOCKETS.mkdir(exist_ok=True)
-    return str(DIR_SOCKETS / f"k-{uuid.uuid4().hex[:12]}")
+def carpeta_privada() -> Path:
+    """Carpeta nueva, solo del usuario, para un kernel: conexión, sockets, registro y carpeta de trabajo."""
+    DIR_KERNELS.mkdir(mode=0o700, exist_ok=True)
+    privada = Path(tempfile.mkdtemp(prefix="k-", dir=DIR_KERNELS))
+    (privada / "trabajo").mkdir()
+    return privada
 
 
 @dataclass
 class Aislamiento:
-    """Límites del kernel que ejecuta código de un alumno (con bubblewrap, si está instalado).
+    """Límites del kernel que ejecuta código de un alumno.
 
-    Sin red, con el sistema de archivos de solo lectura salvo su carpeta de trabajo y un /tmp propio,
-    sin ver las carpetas de ``ocultar`` (fuentes con pruebas ocultas, otras entregas, el libro) y con un
-    tope de memoria.
+    Con ``aislar`` (bubblewrap): sin red, con el sistema de archivos de solo lectura salvo su carpeta privada y
+    un /tmp propio, sin ver las carpetas de ``ocultar`` (fuentes con pruebas ocultas, otras entregas, el libro)
+    ni las de otros kernels. Siempre que exista ``prlimit``: un tope de memoria virtual.
     """
 
-    escribible: Path
     ocultar: list[Path] = field(default_factory=list)
     memoria_bytes: int = config.MEMORIA_KERNEL_BYTES
+    aislar: bool = True
 
     @staticmethod
     def disponible() -> bool:
         return shutil.which("bwrap") is not None and shutil.which("prlimit") is not None
 
-    def prefijo(self) -> list[str]:
+    def prefijo(self, privada: Path) -> list[str]:
         """Orden que envuelve la del kernel."""
-        args = ["bwrap", "--die-with-parent", "--unshare-net", "--unshare-pid", "--ro-bind", "/", "/",
-                "--dev", "/dev", "--proc", "/proc", "--tmpfs", "/tmp"]
+        tope = ["prlimit", f"--as={self.memoria_bytes}", "--"] if shutil.which("prlimit") else []
+        if not self.aislar:
+            return tope
+        args = ["bwrap", "--die-with-parent", "--new-session", "--unshare-net", "--unshare-pid", "--unshare-ipc",
+                "--ro-bind", "/", "/", "--dev", "/dev", "--proc", "/proc", "--tmpfs", "/tmp"]
         # Si el curso o el entorno viven bajo /tmp, vuelven a verse (solo lectura) tras el /tmp vacío.
+        tmp = Path(tempfile.gettempdir()).resolve()
         for ruta in {config.RAIZ / "curso", config.RAIZ / "grader", config.RAIZ / config.DIR_DATOS,
                      Path(sys.prefix), Path(sys.base_prefix)}:
-            if ruta.resolve().is_relative_to(Path(tempfile.gettempdir()).resolve()):
+            if ruta.resolve().is_relative_to(tmp) or ruta.resolve().is_relative_to("/tmp"):
                 args += ["--ro-bind", str(ruta), str(ruta)]
         for ruta in self.ocultar:
             if ruta.is_dir():
                 args += ["--tmpfs", str(ruta)]
             elif ruta.exists():
                 args += ["--ro-bind", "/dev/null", str(ruta)]
-        args += ["--bind", str(DIR_SOCKETS), str(DIR_SOCKETS),
-                 "--bind", str(self.escribible), str(self.escribible),
+        args += ["--tmpfs", str(DIR_KERNELS), "--bind", str(privada), str(privada),
                  "--setenv", "HOME", "/tmp", "--setenv", "MPLCONFIGDIR", "/tmp/mpl",
                  "--setenv", "IPYTHONDIR", "/tmp/ipython", "--setenv", "TMPDIR", "/tmp",
                  # en otro espacio de PID el padre no es visible: ipykernel no debe vigilarlo
                  # (--die-with-parent ya termina el kernel si el calificador muere)
                  "--setenv", "JPY_PARENT_PID", "1"]
-        return args + ["--", "prlimit", f"--as={self.memoria_bytes}", "--"]
+        return args + ["--"] + tope
 
 
 class KernelAislado(AsyncKernelManager):
-    """KernelManager que lanza el kernel dentro de un ``Aislamiento``."""
+    """KernelManager que lanza el kernel dentro de un ``Aislamiento`` y lo interrumpe por mensaje
+    (una señal enviada desde fuera no atraviesa la sesión nueva de la caja)."""
 
     aislamiento: Aislamiento | None = None
+    privada: Path | None = None
 
     def format_kernel_cmd(self, extra_arguments=None):
         orden = super().format_kernel_cmd(extra_arguments)
-        return (self.aislamiento.prefijo() + orden) if self.aislamiento else orden
+        return (self.aislamiento.prefijo(self.privada) + orden) if self.aislamiento else orden
+
+
+def _gestor(privada: Path, aislamiento: Aislamiento | None) -> KernelAislado:
+    """Gestor de un kernel con conexión, sockets IPC (sin puertos abiertos) y caja en ``privada``."""
+    km = KernelAislado(kernel_name="python3", transport="ipc", ip=str(privada / "ipc"),
+                       connection_file=str(privada / "conexion.json"))
+    km.aislamiento, km.privada = aislamiento, privada
+    km.kernel_spec.interrupt_mode = "message"
+    return km
+
+
+def lineas_precarga(modulos=config.MODULOS_PRECARGADOS) -> list[str]:
+    """Código que un kernel de la reserva ejecuta al arrancar: importa los módulos sin dejar nombres."""
+    return [f"for _m in {tuple(modulos)!r}: __import__(_m)", "del _m"]
+
+
+@dataclass
+class Kernel:
+    """Un kernel lanzado (quizá todavía arrancando) con su carpeta privada. Sirve a un solo cuaderno."""
+
+    km: KernelAislado
+    privada: Path
+    lanzado: float
+
+    @property
+    def trabajo(self) -> Path:
+        return self.privada / "trabajo"
+
+    def registro_stderr(self) -> str:
+        """Lo último que el kernel escribió en stderr (mensajes de Python o de bibliotecas en C)."""
+        try:
+            return (self.privada / "kernel.log").read_bytes()[-20000:].decode("utf-8", "replace")
+        except OSError:
+            return ""
+
+    def cpu(self) -> float:
+        """Segundos de CPU de los procesos vivos del kernel (la caja y lo que lanzó dentro)."""
+        try:
+            raiz = psutil.Process(self.km.provisioner.process.pid)
+            return sum(sum(p.cpu_times()[:2]) for p in [raiz, *raiz.children(recursive=True)])
+        except (psutil.Error, AttributeError):
+            return 0.0
+
+    def vivo(self) -> bool:
+        try:
+            return bool(run_sync(self.km.is_alive)())
+        except Exception:
+            return False
+
+    def destruir(self) -> None:
+        try:
+            if self.km.has_kernel:
+                run_sync(self.km.shutdown_kernel)(now=True)
+        except Exception:  # ya muerto o a medio arrancar: nada más que hacer
+            pass
+        shutil.rmtree(self.privada, ignore_errors=True)
+
+
+def lanzar_kernel(aislamiento: Aislamiento | None = None, cwd: Path | None = None,
+                  precargar: bool = False) -> Kernel:
+    """Lanza un kernel en su carpeta privada (y en su caja, si hay ``aislamiento``) sin esperar a que esté listo.
+
+    Con ``precargar`` importa al arrancar los módulos de ``config.MODULOS_PRECARGADOS``.
+    """
+    privada = carpeta_privada()
+    km = _gestor(privada, aislamiento)
+    extra = [f"--IPKernelApp.exec_lines={linea}" for linea in lineas_precarga()] if precargar else []
+    with open(privada / "kernel.log", "wb") as registro:
+        run_sync(km.start_kernel)(env=entorno_kernel(), cwd=str(cwd or privada / "trabajo"),
+                                  stdout=registro, stderr=registro, extra_arguments=extra)
+    return Kernel(km, privada, time.monotonic())
+
+
+# ---------------------------------------------------------------- calificar: el cliente y su registro
+
+
+@dataclass
+class Registro:
+    """Lo que pasó al ejecutar un cuaderno, celda a celda (índices de ``nb.cells``)."""
+
+    estado: str = "ok"  # ok | tiempo_agotado | kernel_murio
+    respuestas: dict[int, str] = field(default_factory=dict)  # estado de cada execute_reply
+    fichas: dict[int, list[dict]] = field(default_factory=dict)  # lo que publicó el sondeo en cada celda
+    agotadas: dict[int, str] = field(default_factory=dict)  # celda -> "celda" | "cuaderno"
+    recortadas: dict[int, int] = field(default_factory=dict)  # celda -> caracteres descartados
+    parada: int | None = None  # primera celda que no llegó a terminar (kernel muerto o sin tiempo)
+    motivo_parada: str = ""
+    segundos_espera_kernel: float = 0.0  # espera hasta que el kernel respondió (arranque no ocultado)
+    sin_memoria: bool = False  # el kernel se quedó sin memoria (su stderr lo dice o rozó el tope)
+    memoria_max: int = 0  # memoria virtual máxima vista en los procesos del kernel (muestreada cada segundo)
+    cpu_kernel_s: float = 0.0  # CPU (usuario + sistema) de los procesos del kernel, arranque incluido
+    duraciones: dict[int, float] = field(default_factory=dict)  # segundos de cada celda ejecutada
+
+    def segundos_alumno(self, nb) -> float:
+        """Segundos ejecutando celdas que no son la cabecera (el resto es el coste fijo de cada cuaderno)."""
+        return sum(t for i, t in self.duraciones.items() if not cabecera.es_cabecera(nb.cells[i]))
+
+
+def _tamano_salida(tipo: str, contenido: dict) -> int:
+    if tipo == "stream":
+        return len(contenido.get("text", ""))
+    if tipo == "error":
+        return len(contenido.get("evalue", "")) + sum(len(linea) for linea in contenido.get("traceback", []))
+    return len(json.dumps(contenido.get("data", {})))
+
+
+def aviso_recorte(limites: Limites) -> str:
+    return (f"\n[… salida recortada por el calificador: se guardan como mucho {tamano(limites.salida_por_celda_bytes)}"
+            f" por celda y {tamano(limites.salida_total_bytes)} por cuaderno …]\n")
+
+
+class ClienteCalificador(NotebookClient):
+    """NotebookClient para calificar: límites de tiempo por celda y por cuaderno, salida recortada, y registro
+    de la respuesta del kernel y de las fichas (que no se guardan en el cuaderno) de cada celda."""
+
+    def __init__(self, nb, km, limites: Limites, cwd: Path, **kw):
+        super().__init__(
+            nb, km=km, timeout=limites.tiempo_por_celda_s, interrupt_on_timeout=True,
+            error_on_timeout={"ename": "TiempoAgotado", "evalue": "la celda agotó su tiempo y se interrumpió"},
+            iopub_timeout=config.GRACIA_INTERRUPCION_S, startup_timeout=config.TIEMPO_ARRANQUE_KERNEL_S,
+            allow_errors=True, record_timing=False, kernel_name="python3", skip_cells_with_tag=ETIQUETA_OMITIR,
+            shutdown_kernel="immediate", resources={"metadata": {"path": str(cwd)}}, log=_SILENCIO, **kw)
+        self.limites = limites
+        self.registro = Registro()
+        self.timeout_func = self._plazo
+        self.on_cell_execute = self._empieza
+        self.on_cell_executed = self._termina
+        self.fin = time.monotonic() + limites.tiempo_total_s
+        self.actual = -1
+        self.inactivo = True
+        self._usado_celda = self._usado_total = 0
+
+    async def _async_poll_kernel_alive(self) -> None:
+        """Como el de nbclient (¿sigue vivo el kernel?, cada segundo), y además anota su memoria."""
+        while True:
+            await asyncio.sleep(1)
+            self._medir_memoria()
+            try:
+                await self._async_check_alive()
+            except DeadKernelError:
+                self.task_poll_for_reply.cancel()
+                return
+
+    def _medir_memoria(self) -> None:
+        try:
+            raiz = psutil.Process(self.km.provisioner.process.pid)
+            vms = max(p.memory_info().vms for p in [raiz, *raiz.children(recursive=True)])
+        except (psutil.Error, AttributeError, ValueError):
+            return
+        self.registro.memoria_max = max(self.registro.memoria_max, vms)
+
+    def _plazo(self, cell) -> int:
+        return max(1, min(self.limites.tiempo_por_celda_s, int(self.fin - time.monotonic() + 0.999)))
+
+    def _empieza(self, cell, cell_index) -> None:
+        self.actual, self.inactivo, self._usado_celda = cell_index, False, 0
+        self._inicio_celda = time.monotonic()
+
+    def _termina(self, cell, cell_index, execute_reply) -> None:
+        contenido = (execute_reply or {}).get("content", {})
+        self.registro.respuestas[cell_index] = contenido.get("status", "sin_respuesta")
+        self.registro.duraciones[cell_index] = time.monotonic() - self._inicio_celda
+
+    async def _async_handle_timeout(self, timeout, cell=None):
+        self.registro.agotadas[self.actual] = "cuaderno" if time.monotonic() >= self.fin - 0.5 else "celda"
+        return await super()._async_handle_timeout(timeout, cell)
+
+    def process_message(self, msg, cell, cell_index):
+        if msg.get("msg_type") == "status" and msg["content"].get("execution_state") == "idle":
+            self.inactivo = True
+        return super().process_message(msg, cell, cell_index)
+
+    def _update_display_id(self, display_id, msg):
+        if _tamano_salida(msg["msg_type"], msg["content"]) <= self.limites.salida_por_celda_bytes:
+            super()._update_display_id(display_id, msg)
+
+    def output(self, outs, msg, display_id, cell_index):
+        tipo, contenido = msg["msg_type"], msg["content"]
+        if tipo == "display_data" and MIME_FICHA in contenido.get("data", {}):
+            self.registro.fichas.setdefault(cell_index, []).append(contenido["data"][MIME_FICHA])
+            return None
+        tam = _tamano_salida(tipo, contenido)
+        cabe = min(self.limites.salida_por_celda_bytes - self._usado_celda,
+                   self.limites.salida_total_bytes - self._usado_total)
+        if tam <= cabe:
+            self._usar(tam)
+            return super().output(outs, msg, display_id, cell_index)
+        primera_vez = cell_index not in self.registro.recortadas
+        self.registro.recortadas[cell_index] = self.registro.recortadas.get(cell_index, 0) + tam - max(cabe, 0)
+        resultado = None
+        if tipo == "error":  # el error siempre se guarda (cuenta para la nota), con su traza acortada
+            recortado = copy.deepcopy(msg)
+            recortado["content"]["evalue"] = contenido.get("evalue", "")[:2000]
+            recortado["content"]["traceback"] = [linea[:500] for linea in contenido.get("traceback", [])[-30:]]
+            resultado = super().output(outs, recortado, display_id, cell_index)
+        elif tipo == "stream" and cabe > 0:
+            recortado = copy.deepcopy(msg)
+            recortado["content"]["text"] = contenido["text"][:cabe]
+            self._usar(cabe)
+            resultado = super().output(outs, recortado, display_id, cell_index)
+        if primera_vez:
+            outs.append(nbformat.v4.new_output("stream", name="stdout", text=aviso_recorte(self.limites)))
+        return resultado
+
+    def _usar(self, n: int) -> None:
+        self._usado_celda += n
+        self._usado_total += n
+
+
+_SIN_MEMORIA = re.compile(r"MemoryError|bad_alloc|Cannot allocate memory|out of memory|can't start new thread|"
+                          r"OOM|ResourceExhausted", re.I)
+
+
+def _sin_memoria(kernel: Kernel, registro: Registro, limites: Limites) -> bool:
+    """¿Se quedó sin memoria? Lo dice su stderr, o su memoria rozó el tope (≥ 90 %)."""
+    return bool(_SIN_MEMORIA.search(kernel.registro_stderr())) or registro.memoria_max >= 0.9 * limites.memoria_bytes
+
+
+def _motivo_muerte(kernel: Kernel, registro: Registro, limites: Limites, muerto: bool = True, error: str = "") -> str:
+    """Por qué se paró el kernel, en español, con lo que se ve desde fuera: su stderr, su memoria y su salida."""
+    if _sin_memoria(kernel, registro, limites):
+        return (f"el kernel se quedó sin memoria (el tope es {tamano(limites.memoria_bytes)} por cuaderno) y "
+                + ("se detuvo" if muerto else "dejó de responder"))
+    if not muerto:
+        return f"el kernel dejó de responder ({error})"
+    proceso = getattr(getattr(kernel.km, "provisioner", None), "process", None)
+    codigo = getattr(proceso, "returncode", None)
+    if codigo in (-9, 137):
+        return "el sistema detuvo el kernel (SIGKILL), probablemente por falta de memoria"
+    return "el kernel se detuvo (¿os._exit, un fallo de una biblioteca en C?)"
+
+
+def ejecutar_con_limites(nb, kernel: Kernel, limites: Limites, omitir: bool = True) -> Registro:
+    """Ejecuta en ``kernel`` las celdas de ``nb`` (en su sitio) respetando ``limites``. Nunca lanza por culpa
+    del código ejecutado: lo que pase queda en el ``Registro``. No destruye el kernel."""
+    cliente = ClienteCalificador(nb, kernel.km, limites, kernel.trabajo)
+    if not omitir:
+        cliente.skip_cells_with_tag = ""
+    registro = cliente.registro
+    inicio = time.monotonic()
+    try:
+        cliente.start_new_kernel_client()
+    except Exception as e:
+        registro.estado, registro.parada = "kernel_murio", 0
+        registro.motivo_parada = f"el kernel no arrancó ({type(e).__name__}: {e})"
+        return registro
+    registro.segundos_espera_kernel = round(time.monotonic() - inicio, 3)
+    cliente.fin = time.monotonic() + limites.tiempo_total_s
+    try:
+        for i, celda in enumerate(nb.cells):
+            if celda.cell_type != "code" or (omitir and ETIQUETA_OMITIR in celda.metadata.get("tags", [])):
+                continue
+            if time.monotonic() >= cliente.fin:
+                registro.estado, registro.parada = "tiempo_agotado", i
+                registro.motivo_parada = f"se agotó el tiempo total del cuaderno ({limites.tiempo_total_s} s)"
+                break
+            try:
+                cliente.execute_cell(celda, i)
+            except (DeadKernelError, CellTimeoutError, Exception) as e:
+                registro.estado, registro.parada = "kernel_murio", i
+                registro.motivo_parada = _motivo_muerte(kernel, registro, limites,
+                                                        muerto=isinstance(e, DeadKernelError), error=type(e).__name__)
+                break
+            if i in registro.agotadas:
+                registro.estado = "tiempo_agotado"
+                if not cliente.inactivo:  # no atendió la interrupción: se mata y se para aquí
+                    registro.parada = i
+                    registro.motivo_parada = "la celda no se detuvo al interrumpirla y hubo que parar el kernel"
+                    break
+    finally:
+        try:
+            if cliente.kc is not None:
+                cliente.kc.stop_channels()
+        except Exception:
+            pass
+    registro.sin_memoria = _sin_memoria(kernel, registro, limites)
+    registro.cpu_kernel_s = round(kernel.cpu(), 2)
+    return registro
+
+
+# ---------------------------------------------------------------- ejecutar sin calificar (fuentes, banco)
 
 
 def cliente(nb, carpeta: Path, tiempo_por_celda: int = config.TIEMPO_POR_CELDA_S,
             aislamiento: Aislamiento | None = None, omitir: bool = True) -> NotebookClient:
-    """Un NotebookClient que sigue tras los errores de celda (se anotan en las salidas).
-
-    Con ``omitir`` no ejecuta las celdas ``# OMITIR_AL_CALIFICAR`` (como al calificar).
-    """
-    ipc = _ruta_ipc()
-    km = KernelAislado(kernel_name="python3", transport="ipc", ip=ipc, connection_file=ipc + ".json")
-    km.aislamiento = aislamiento
-    return NotebookClient(
+    """Un NotebookClient que sigue tras los errores de celda (se anotan en las salidas), con su kernel en
+    una carpeta privada. Con ``omitir`` no ejecuta las celdas ``# OMITIR_AL_CALIFICAR``."""
+    privada = carpeta_privada()
+    km = _gestor(privada, aislamiento)
+    c = NotebookClient(
         nb,
         km=km,
         timeout=tiempo_por_celda,
@@ -105,6 +411,8 @@ def cliente(nb, carpeta: Path, tiempo_por_celda: int = config.TIEMPO_POR_CELDA_S
         shutdown_kernel="immediate",
         resources={"metadata": {"path": str(carpeta)}},
     )
+    c.privada = privada
+    return c
 
 
 @contextmanager
@@ -116,14 +424,18 @@ def sesion(nb, carpeta: Path, tiempo_por_celda: int = config.TIEMPO_POR_CELDA_S,
     """
     c = cliente(nb, carpeta, tiempo_por_celda, aislamiento, omitir)
     c.owns_km = True  # el KernelManager es nuestro, pero nbclient debe apagar el kernel al salir
-    with c.setup_kernel(env=entorno_kernel()):
-        yield c
+    try:
+        with c.setup_kernel(env=entorno_kernel()):
+            yield c
+    finally:
+        shutil.rmtree(c.privada, ignore_errors=True)
 
 
 def ejecutar(nb, carpeta: Path, tiempo_por_celda: int = config.TIEMPO_POR_CELDA_S,
              aislamiento: Aislamiento | None = None, omitir: bool = True) -> str:
-    """Ejecuta las celdas de ``nb`` en su sitio (todas si no ``omitir``). Devuelve el estado: ok,
-    tiempo_agotado o kernel_murio."""
+    """Ejecuta las celdas de ``nb`` en su sitio (todas si no ``omitir``), con ``carpeta`` como carpeta de
+    trabajo. Devuelve el estado: ok, tiempo_agotado o kernel_murio (se para en la primera celda que agota
+    su tiempo)."""
     try:
         with sesion(nb, carpeta, tiempo_por_celda, aislamiento, omitir) as c:
             for i, celda in enumerate(nb.cells):

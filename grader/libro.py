@@ -11,7 +11,7 @@ import pandas as pd
 
 from curso import config
 from grader import publicacion
-from grader.calificacion import ESTADOS, Resultado
+from grader.calificacion import BANDERAS, ESTADOS, Resultado
 
 
 def url_libro(raiz: Path) -> str:
@@ -48,45 +48,99 @@ def registrar(resultados: list[Resultado], raiz: Path = config.RAIZ) -> Path | N
     Las entregas que faltan no se registran (nbgrader las muestra como no entregadas).
     Devuelve la ruta de la copia de seguridad previa, si había libro.
     """
-    from nbgrader.api import Gradebook
-
-    copia = copia_de_seguridad(raiz)
-    publicacion.asegurar_path_del_entorno()
-    for tarea in sorted({r.tarea for r in resultados}):
-        asegurar_tarea(tarea, raiz)
-    with warnings.catch_warnings(), Gradebook(url_libro(raiz), config.CURSO_ID) as gb:
-        warnings.simplefilter("ignore")  # SAWarning internos de nbgrader al crear entregas
+    with Libro(raiz, sorted({r.tarea for r in resultados})) as libro:
         for r in resultados:
-            if r.estado == "sin_entrega":
-                continue
+            libro.registrar(r)
+    return libro.copia
+
+
+class Libro:
+    """El libro de nbgrader abierto para registrar resultados uno a uno, cada uno en su propia transacción
+    (si el proceso se corta, lo ya registrado queda). Hace antes una copia de seguridad."""
+
+    def __init__(self, raiz: Path, tareas: list[str]):
+        self.raiz, self.tareas = raiz, tareas
+        self.copia: Path | None = None
+        self.gb = None
+
+    def __enter__(self) -> "Libro":
+        from nbgrader.api import Gradebook
+
+        self.copia = copia_de_seguridad(self.raiz)
+        publicacion.asegurar_path_del_entorno()
+        for tarea in self.tareas:
+            asegurar_tarea(tarea, self.raiz)
+        self.gb = Gradebook(url_libro(self.raiz), config.CURSO_ID)
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.gb.close()
+
+    def registrar(self, r: Resultado) -> None:
+        if r.estado == "sin_entrega":
+            return
+        gb = self.gb
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")  # SAWarning internos de nbgrader al crear entregas
             gb.update_or_create_student(r.alumno)
             gb.update_or_create_submission(r.tarea, r.alumno)
             cuaderno = gb.find_submission_notebook(r.tarea, r.tarea, r.alumno)
-            cuaderno.flagged = r.estado != "ok"
+            cuaderno.flagged = r.estado != "ok" or bool(r.banderas)
             for nota in r.notas:
                 grade = gb.find_grade(nota.grade_id, r.tarea, r.tarea, r.alumno)
                 grade.auto_score = nota.puntos
                 grade.needs_manual_grade = grade.manual_score is not None or nota.puntos is None
             gb.db.commit()
-    return copia
 
 
 def escribir_csv(resultados: list[Resultado], ruta: Path) -> Path:
-    """Una fila por (alumno, tarea): estado, puntos, máximo, puntos por ejercicio y mensaje."""
+    """Una fila por (alumno, tarea): estado, puntos, máximo, puntos por ejercicio, mensaje, avisos y banderas."""
     filas = []
     for r in resultados:
         fila = {"alumno": r.alumno, "tarea": r.tarea, "estado": ESTADOS[r.estado],
                 "puntos": r.puntos, "maximo": r.maximo, "segundos": r.segundos}
         fila.update({n.ejercicio: ("pendiente" if n.puntos is None else n.puntos) for n in r.notas})
         fila["mensaje"] = r.mensaje
+        fila["avisos"] = " | ".join(r.avisos)
+        fila["banderas"] = "; ".join(BANDERAS[b] for b in r.banderas)
         filas.append(fila)
     ruta.parent.mkdir(parents=True, exist_ok=True)
     pd.DataFrame(filas).to_csv(ruta, index=False)
     return ruta
 
 
+COLUMNAS_LMS = ("Student", "ID", "SIS User ID", "SIS Login ID", "Section")
+"""Columnas de identificación que pide la importación de notas de Canvas; en Moodle, «SIS Login ID» se asocia
+al nombre de usuario. El id de alumno de nbgrader va en «Student» y en «SIS Login ID»."""
+COLUMNA_TOTAL = "Total"
+
+
+def tabla_lms(largo: pd.DataFrame) -> pd.DataFrame:
+    """De una tabla larga (alumno, tarea, puntos) a una ancha: una fila por alumno, una columna por tarea
+    (puntos; vacía si no la entregó) y el total, con las columnas de identificación de Canvas y Moodle."""
+    ancho = largo.pivot(index="alumno", columns="tarea", values="puntos").astype(float).sort_index()
+    ancho.columns.name = None
+    ancho[COLUMNA_TOTAL] = ancho.sum(axis=1, skipna=True)
+    ids = pd.DataFrame({"Student": ancho.index, "ID": "", "SIS User ID": "", "SIS Login ID": ancho.index,
+                        "Section": ""}, index=ancho.index)
+    return pd.concat([ids, ancho], axis=1).reset_index(drop=True)
+
+
+def escribir_csv_lms(largo: pd.DataFrame, ruta: Path) -> Path:
+    """CSV ancho para importar en Moodle o Canvas (UTF-8, coma, punto decimal)."""
+    ruta.parent.mkdir(parents=True, exist_ok=True)
+    tabla_lms(largo).to_csv(ruta, index=False, float_format="%.6g")
+    return ruta
+
+
+def ruta_lms(ruta_csv: Path) -> Path:
+    """``notas.csv`` → ``notas_lms.csv``: el CSV ancho va al lado del largo."""
+    return ruta_csv.with_name(f"{ruta_csv.stem}_lms{ruta_csv.suffix}")
+
+
 def exportar_csv(ruta: Path, raiz: Path = config.RAIZ) -> Path:
-    """Exporta del libro una fila por (alumno, tarea) con la nota total (automática + manual)."""
+    """Exporta del libro una fila por (alumno, tarea) con la nota total (automática + manual), y al lado
+    (``<nombre>_lms.csv``) la misma nota en una fila por alumno para Moodle o Canvas."""
     from nbgrader.api import Gradebook
 
     if not (raiz / config.LIBRO).exists():
@@ -105,5 +159,7 @@ def exportar_csv(ruta: Path, raiz: Path = config.RAIZ) -> Path:
                               "maximo": tarea.max_score, "pendiente_manual": entrega.needs_manual_grade,
                               "entregada": True})
     ruta.parent.mkdir(parents=True, exist_ok=True)
-    pd.DataFrame(filas).sort_values(["alumno", "tarea"]).to_csv(ruta, index=False)
+    tabla = pd.DataFrame(filas).sort_values(["alumno", "tarea"])
+    tabla.to_csv(ruta, index=False)
+    escribir_csv_lms(tabla, ruta_lms(ruta))
     return ruta

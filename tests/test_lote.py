@@ -1,0 +1,182 @@
+"""Calificar una clase entera: avisos que llegan al instructor, CSV para el LMS, reanudación, kernels que no se
+ven entre sí, bubblewrap que falta, un proceso que se cae y un clúster de Dask de verdad."""
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import nbformat
+import pandas as pd
+import pytest
+
+from curso import config
+from grader import calificacion, ejecucion, lote
+from tests.conftest import TAREA_MINIMA, entregar
+
+
+def _fuente(raiz):
+    return nbformat.read(config.cuaderno_fuente(TAREA_MINIMA, raiz), as_version=4)
+
+
+def _con_respuesta(raiz, ejercicio, codigo):
+    nb = _fuente(raiz)
+    for celda in nb.cells:
+        if celda.source.startswith(f"# EJERCICIO {ejercicio}"):
+            celda.source = f"# EJERCICIO {ejercicio}\n{codigo}"
+    return nb
+
+
+def _resultado(raiz, alumno):
+    return lote.leer_resultado(lote.carpeta_resultado(raiz, alumno, TAREA_MINIMA))
+
+
+def test_clase_renombrada_script_csv_ancho_reanudar_y_reconstruir(copia_curso_minimo, tmp_path):
+    raiz = copia_curso_minimo
+    entregas = raiz / config.DIR_ENTREGAS
+    copia = entregas / "carla" / TAREA_MINIMA / f"Copia de {TAREA_MINIMA}.ipynb"
+    copia.parent.mkdir(parents=True)
+    nbformat.write(_fuente(raiz), copia)
+    entregar(raiz, "guion", "# %%\nimport numpy as np\ntotal = 15\n\ndef doble(v):\n    return 2 * v\n")
+    entregar(raiz, "ana", _fuente(raiz))
+    (entregas / "nadie").mkdir()  # alumno sin ninguna entrega
+    csv = tmp_path / "notas.csv"
+    resumen = lote.calificar_carpeta(entregas, [TAREA_MINIMA], csv=csv, raiz=raiz, progreso=False)
+
+    carla = _resultado(raiz, "carla")
+    assert carla.puntos == 5 and "renombrada" in carla.banderas
+    assert "Se calificó «Copia de 99_minimo.ipynb»" in carla.avisos[0]
+    guion = _resultado(raiz, "guion")
+    assert guion.estado == "archivo_invalido" and guion.puntos == 0 and guion.banderas == ["archivo_invalido"]
+    assert "es un script de Python" in guion.mensaje and "dañado" not in guion.mensaje
+    assert _resultado(raiz, "nadie").estado == "sin_entrega"
+
+    assert "4 alumnos, 3 cuadernos entregados de 4" in resumen
+    assert "ej99_doble" in resumen and "3.00 / 3" not in resumen  # media con el 0 del script: 2.00 / 3
+    assert "bandera «entrega con otro nombre de archivo»: 1 (carla/99_minimo)" in resumen
+    assert "archivo no válido: 1 (guion/99_minimo)" in resumen
+
+    largo = pd.read_csv(csv).set_index("alumno")
+    assert "Se calificó «Copia de" in largo.loc["carla", "avisos"]
+    assert largo.loc["carla", "banderas"] == "entrega con otro nombre de archivo"
+    ancho = pd.read_csv(tmp_path / "notas_lms.csv")
+    assert list(ancho.columns) == ["Student", "ID", "SIS User ID", "SIS Login ID", "Section", TAREA_MINIMA, "Total"]
+    ancho = ancho.set_index("Student")
+    assert ancho.loc["ana", TAREA_MINIMA] == 5 and ancho.loc["ana", "Total"] == 5
+    assert ancho.loc["guion", TAREA_MINIMA] == 0 and pd.isna(ancho.loc["nadie", TAREA_MINIMA])
+    assert ancho.loc["nadie", "Total"] == 0
+
+    # Sin cambios: nada se recalifica (ni se reescribe); con forzar, todo.
+    sello = (lote.carpeta_resultado(raiz, "ana", TAREA_MINIMA) / "resultado.json").stat().st_mtime_ns
+    resumen = lote.calificar_carpeta(entregas, [TAREA_MINIMA], csv=csv, raiz=raiz, progreso=False)
+    assert "(4 sin cambios desde la última vez" in resumen
+    assert (lote.carpeta_resultado(raiz, "ana", TAREA_MINIMA) / "resultado.json").stat().st_mtime_ns == sello
+    entregar(raiz, "ana", _con_respuesta(raiz, "ej99_suma", "total = 14"))
+    resumen = lote.calificar_carpeta(entregas, [TAREA_MINIMA], csv=csv, raiz=raiz, progreso=False)
+    assert "(3 sin cambios" in resumen and _resultado(raiz, "ana").puntos == 3
+
+    # El libro y los CSV se rehacen solo con los resultado.json.
+    anterior = pd.read_csv(tmp_path / "notas_lms.csv")
+    (raiz / config.LIBRO).unlink()
+    csv.unlink()
+    (tmp_path / "notas_lms.csv").unlink()
+    lote.reconstruir(raiz, [TAREA_MINIMA], csv)
+    pd.testing.assert_frame_equal(pd.read_csv(tmp_path / "notas_lms.csv"), anterior)
+    from grader import libro
+
+    exportado = pd.read_csv(libro.exportar_csv(tmp_path / "exportado.csv", raiz)).set_index("alumno")
+    assert exportado.loc["ana", "puntos"] == 3 and exportado.loc["carla", "puntos"] == 5
+    assert (tmp_path / "exportado_lms.csv").exists()
+
+
+ESPIA = """\
+import glob, os, time
+time.sleep(4)  # que el otro trabajo ya tenga su kernel en marcha
+import ipykernel.connect
+propio = os.path.realpath(ipykernel.connect.get_connection_file())
+vistos = set()
+for patron in ("/tmp/**/*.json", {dir_kernels!r} + "/**/*.json", "/var/tmp/**/*.json", "/dev/shm/**/*.json"):
+    vistos |= {{os.path.realpath(r) for r in glob.glob(patron, recursive=True)}}
+print("AJENOS", len([r for r in vistos if r != propio and ("conexion" in r or "kernel" in r)]))
+total = 15
+"""
+
+
+def test_dos_trabajos_a_la_vez_no_ven_el_kernel_del_otro(copia_curso_minimo):
+    raiz = copia_curso_minimo
+    entregar(raiz, "espia", _con_respuesta(raiz, "ej99_suma", ESPIA.format(dir_kernels=str(ejecucion.DIR_KERNELS))))
+    entregar(raiz, "dormilon", _con_respuesta(raiz, "ej99_suma", "import time\ntime.sleep(12)\ntotal = 15"))
+    lote.calificar_carpeta(raiz / config.DIR_ENTREGAS, [TAREA_MINIMA], trabajos=2, raiz=raiz, progreso=False)
+    assert _resultado(raiz, "espia").puntos == _resultado(raiz, "dormilon").puntos == 5
+    ejecutado = nbformat.read(lote.carpeta_resultado(raiz, "espia", TAREA_MINIMA) / f"{TAREA_MINIMA}.ipynb", 4)
+    texto = "".join(s.get("text", "") for c in ejecutado.cells if c.source.startswith("# EJERCICIO ej99_suma")
+                    for s in c.outputs)
+    assert "AJENOS 0" in texto, texto
+
+
+def test_sin_bubblewrap_se_niega_salvo_que_se_pida(copia_curso_minimo, tmp_path, monkeypatch):
+    solo_python = tmp_path / "bin"
+    solo_python.mkdir()
+    (solo_python / "python").symlink_to(sys.executable)
+    entorno = {**os.environ, "PATH": str(solo_python)}
+    r = subprocess.run([sys.executable, "-m", "grader", "calificar", str(tmp_path / "entregas")],
+                       capture_output=True, text=True, cwd=config.RAIZ, env=entorno)
+    assert r.returncode == 2 and "Traceback" not in r.stderr
+    assert "Falta bubblewrap" in r.stderr and "--sin-aislamiento" in r.stderr
+
+    raiz = copia_curso_minimo
+    entregar(raiz, "ana", _fuente(raiz))
+    monkeypatch.setattr(ejecucion.Aislamiento, "disponible", staticmethod(lambda: False))
+    with pytest.raises(calificacion.FaltaAislamiento):
+        lote.calificar_carpeta(raiz / config.DIR_ENTREGAS, [TAREA_MINIMA], raiz=raiz, progreso=False)
+    from grader.limites import Limites
+
+    resumen = lote.calificar_carpeta(raiz / config.DIR_ENTREGAS, [TAREA_MINIMA], raiz=raiz, progreso=False,
+                                     limites=Limites(aislar=False))
+    ana = _resultado(raiz, "ana")
+    assert ana.puntos == 5 and ana.banderas == ["sin_aislamiento"]
+    assert any("SIN aislamiento" in a for a in ana.avisos)
+    assert "bandera «calificada sin aislamiento»: 1" in resumen
+
+
+class EjecutorConBomba(lote.EjecutorLocal):
+    """Procesos locales en los que el trabajo de «bomba» mata a su proceso trabajador (siempre)."""
+
+    def enviar(self, funcion, trabajo, *args):
+        if trabajo.alumno == "bomba":
+            return self._grupo.submit(os._exit, 3)
+        return super().enviar(funcion, trabajo, *args)
+
+
+def test_proceso_que_se_cae_no_pierde_el_lote(copia_curso_minimo):
+    raiz = copia_curso_minimo
+    for alumno in ("ana", "bomba", "carla"):
+        entregar(raiz, alumno, _fuente(raiz))
+    ejecutor = EjecutorConBomba(2)
+    try:
+        resumen = lote.calificar_carpeta(raiz / config.DIR_ENTREGAS, [TAREA_MINIMA], raiz=raiz, progreso=False,
+                                         ejecutor=ejecutor)
+    finally:
+        ejecutor.cerrar()
+    assert _resultado(raiz, "ana").puntos == _resultado(raiz, "carla").puntos == 5
+    bomba = _resultado(raiz, "bomba")
+    assert bomba.estado == "error_interno" and "el proceso que la calificaba se detuvo" in bomba.mensaje
+    assert "error interno del calificador: 1 (bomba/99_minimo)" in resumen
+    from nbgrader.api import Gradebook
+
+    from grader import libro
+
+    with Gradebook(libro.url_libro(raiz), config.CURSO_ID) as gb:
+        assert {s.student_id for s in gb.assignment_submissions(TAREA_MINIMA)} == {"ana", "bomba", "carla"}
+
+
+def test_dask_localcluster_de_verdad(copia_curso_minimo):
+    raiz = copia_curso_minimo
+    entregar(raiz, "ana", _fuente(raiz))
+    entregar(raiz, "beto", _con_respuesta(raiz, "ej99_doble", "def doble(v):\n    return v"))
+    resumen = lote.calificar_carpeta(raiz / config.DIR_ENTREGAS, [TAREA_MINIMA], trabajos=2, cluster="local",
+                                     raiz=raiz, progreso=False)
+    assert "con Dask local (2 procesos)" in resumen
+    assert _resultado(raiz, "ana").puntos == 5 and _resultado(raiz, "beto").puntos == 2
+    assert Path(lote.carpeta_resultado(raiz, "beto", TAREA_MINIMA) / f"{TAREA_MINIMA}.ipynb").exists()
