@@ -33,6 +33,18 @@ BANDERAS = {
     "celdas_restauradas": "faltaban celdas y se restauraron",
 }
 
+# Estado de la nota de un ejercicio (además de "manual": respuesta escrita pendiente del instructor).
+ESTADOS_NOTA = {
+    "correcto": "correcto",
+    "parcial": "parcial",
+    "incorrecto": "incorrecto",
+    "sin_responder": "sin responder",
+    "no_ejecutado": "no ejecutado",
+    "tiempo_agotado": "tiempo agotado",
+    "kernel_murio": "kernel detenido",
+    "manipulacion": "manipulación",
+}
+
 ESTADOS = {
     "ok": "calificada",
     "archivo_invalido": "archivo no válido",
@@ -51,8 +63,7 @@ class NotaEjercicio:
     grade_id: str
     puntos: float | None
     maximo: float
-    estado: str  # correcto | parcial | incorrecto | sin_responder | manual | no_ejecutado | tiempo_agotado
-    #              | kernel_murio | manipulacion
+    estado: str  # una clave de ESTADOS_NOTA o "manual"
     mensaje: str = ""
 
 
@@ -214,9 +225,16 @@ def combinar(entrega, fuente) -> tuple[object, list[str]]:
         salida.insert(anterior + 1, restaurada)
         posicion_de = {id_estable(c): i for i, c in enumerate(salida) if id_estable(c) in por_id}
         anterior = posicion_de[gid]
+    # Se omiten las celdas con la marca y las que tienen el id de una celda omitida de la fuente (aunque el
+    # alumno haya borrado la marca: un entrenamiento completo no debe ejecutarse al calificar).
+    ids_omitidos = {c.get("id") for c in fuente.cells if celdas.se_omite(c)}
     for celda in salida:
+        omitir = celdas.se_omite(celda) or (celda.cell_type == "code" and celda.get("id") in ids_omitidos)
+        if omitir and not celdas.se_omite(celda):
+            avisos.append(f"La celda «{celda.get('id')}» perdió su marca {celdas.MARCA_OMITIR}: no se ejecuta al "
+                          "calificar, como en el cuaderno original.")
         etiquetas = [e for e in celda.metadata.get("tags", []) if e != celdas.ETIQUETA_OMITIR]
-        celda.metadata["tags"] = etiquetas + ([celdas.ETIQUETA_OMITIR] if celdas.se_omite(celda) else [])
+        celda.metadata["tags"] = etiquetas + ([celdas.ETIQUETA_OMITIR] if omitir else [])
     nb = nbformat.v4.new_notebook(cells=salida, metadata=copy.deepcopy(fuente.metadata))
     return nb, avisos
 

@@ -32,19 +32,12 @@ import pandas as pd
 
 from curso import config
 from grader import mutaciones
-from grader.calificacion import BANDERAS, ESTADOS
+from grader.calificacion import BANDERAS, ESTADOS, ESTADOS_NOTA
 
 PLANTILLA = Path(__file__).with_name("plantillas") / "informe.html.j2"
 ARCHIVO_HTML = "informe.html"
 
-# Estados de una nota de ejercicio en el orden de las barras apiladas (el de «manual» no se dibuja).
-ESTADOS_NOTA = {
-    "correcto": "correcto",
-    "parcial": "parcial",
-    "incorrecto": "incorrecto",
-    "sin_responder": "sin responder",
-    "no_ejecutado": "no ejecutado",
-}
+# Las barras apiladas siguen el orden de ESTADOS_NOTA (el estado «manual» no se dibuja).
 SIN_ENTREGA = "sin_entrega"
 # Banderas que siempre se muestran por alumno (las que pide el instructor), aunque nadie las tenga.
 BANDERAS_PRINCIPALES = ("tiempo_agotado", "kernel_murio", "archivo_invalido", "manipulacion")
@@ -359,7 +352,8 @@ def _colores() -> dict[str, str]:
     """Colores de los gráficos: los ``tab:`` de matplotlib que usan los cuadernos, en parejas que se
     distinguen también con daltonismo (azul = bien, naranja = mal)."""
     return {"correcto": "tab:blue", "parcial": "#9ecae1", "incorrecto": "tab:orange", "sin_responder": "tab:gray",
-            "no_ejecutado": "lightgray", "histograma": "tab:blue"}
+            "no_ejecutado": "lightgray", "tiempo_agotado": "tab:purple", "kernel_murio": "tab:brown",
+            "manipulacion": "tab:red", "histograma": "tab:blue"}
 
 
 def _png(figura) -> str:

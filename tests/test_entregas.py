@@ -51,6 +51,18 @@ def test_celdas_omitidas_no_se_ejecutan_al_calificar(copia_curso_minimo):
     assert omitidas and all(c.execution_count is None and not c.outputs for c in omitidas)
 
 
+def test_celda_omitida_sin_su_marca_tampoco_se_ejecuta(copia_curso_minimo):
+    nb = _fuente(copia_curso_minimo)
+    for celda in nb.cells:
+        if celdas.se_omite(celda):
+            celda.source = celda.source.replace("# OMITIR_AL_CALIFICAR\n", "")
+    r = _calificar(copia_curso_minimo, "olga", nb)
+    ejecutado = nbformat.read(copia_curso_minimo / "autograded/olga" / TAREA_MINIMA / f"{TAREA_MINIMA}.ipynb", 4)
+    lenta = next(c for c in ejecutado.cells if "lento = True" in c.source)
+    assert lenta.execution_count is None and not lenta.outputs
+    assert any("perdió su marca" in a for a in r.avisos)
+
+
 def test_version_en_blanco_vale_cero_sin_romper(copia_curso_minimo):
     blanco = nbformat.read(config.cuaderno_publicado(TAREA_MINIMA, copia_curso_minimo), as_version=4)
     r = _calificar(copia_curso_minimo, "beto", blanco)
