@@ -45,6 +45,9 @@ _REGLAS: list[tuple[str, str, str]] = [
     ("AttributeError", r"EagerTensor' object has no attribute '(assign\w*|__setitem__)'",
      "Un tensor de TensorFlow no se puede modificar: solo las variables (`tf.Variable`) tienen `assign`, "
      "`assign_add` y `assign_sub`. ¿Reasignaste `w = w - …` y `w` dejó de ser una variable?"),
+    ("AttributeError", r"EagerTensor'? object has no attribute '(reshape|astype|sum|mean|max|min|T|flatten|ravel)'",
+     "Los tensores de TensorFlow no tienen `.{0}` como los arreglos de NumPy: usa la función de TensorFlow "
+     "(`tf.reshape`, `tf.cast`, `tf.reduce_sum`, `tf.reduce_mean`, `tf.transpose`…), que sirve para los dos."),
     ("AttributeError", r"'(list|tuple)' object has no attribute '(shape|reshape|ndim|dtype|T)'",
      "Una {0} de Python no tiene `.{1}`: conviértela antes en arreglo (`np.asarray`) o en tensor "
      "(`tf.convert_to_tensor`)."),
@@ -66,7 +69,7 @@ _REGLAS: list[tuple[str, str, str]] = [
           r"Matrix size-incompatible",
      "Producto matricial con formas incompatibles: en `A @ B` el número de columnas de A debe ser el número de "
      "filas de B. Revisa el orden y las transpuestas."),
-    ("*", r"In\[0\] ndims must be >= 2|In\[0\] and In\[1\] has different ndims",
+    ("*", r"In\[0\] ndims must be >= 2|In\[0\] and In\[1\] (has different ndims|ndims must be == 2)",
      "`tf.matmul` (o `@` con tensores) necesita matrices de al menos 2 ejes: para dos vectores usa "
      "`tf.tensordot(a, b, 1)`, o conviértelos antes en fila `(1, n)` y columna `(n, 1)` con `tf.reshape`."),
     ("*", r"cannot reshape array of size (\d+) into shape (\S+)|Input to reshape is a tensor with (\d+) values",
@@ -79,6 +82,9 @@ _REGLAS: list[tuple[str, str, str]] = [
           r"all the input array dimensions .* must match",
      "Para apilar o concatenar, los tensores deben tener formas compatibles: `stack` exige la misma forma y "
      "`concat` la misma en todos los ejes menos el de unión."),
+    ("*", r"Expected concatenating dimensions in the range \[(-?\d+), (-?\d+)\), but got (-?\d+)",
+     "`concat` une por un eje que ya existe y esos tensores no tienen el eje {2}: para crear un eje nuevo "
+     "(p. ej. poner vectores como filas o columnas) usa `tf.stack`."),
     ("*", r"Can not squeeze dim\[(\d+)\]",
      "`squeeze` solo puede quitar ejes de tamaño 1, y el eje {0} no lo es: revisa el `axis`."),
     ("*", r"incompatible with the layer: expected axis -1 of input shape to have value (\d+), but received input "

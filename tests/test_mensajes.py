@@ -88,6 +88,8 @@ CASOS = [
     ("eje inexistente (NumPy)", lambda: np.mean(np.zeros(3), axis=1), "Ese eje no existe"),
     ("eje inexistente (TF)", lambda: _tf().reduce_mean(_tf().zeros(3), axis=1), "Ese eje no existe"),
     ("stack de formas distintas", lambda: _tf().stack([_tf().zeros(3), _tf().zeros(2)]), "`stack` exige"),
+    ("concat por un eje que no existe", lambda: _tf().concat([_tf().zeros(3), _tf().zeros(3)], axis=1), "`tf.stack`"),
+    ("método de NumPy en un tensor", lambda: _tf().constant([1, 2]).reshape((2, 1)), "`tf.reshape`"),
     ("squeeze de un eje que no es 1", lambda: _tf().squeeze(_tf().zeros((2, 3)), axis=1), "tamaño 1"),
     ("entrada de tamaño equivocado a una capa",
      lambda: _keras().Sequential([_keras().Input((784,)), _keras().layers.Dense(3)])(np.zeros((4, 100), np.float32)),
