@@ -18,6 +18,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import nbformat
+from nbval.plugin import coalesce_streams
 
 from curso import config
 from grader import calificacion, ejecucion, validacion
@@ -92,7 +93,8 @@ def preparar(entrega, fuente) -> tuple[object, dict[int, Celda]]:
         celda.outputs, celda.execution_count = [], None
         if j is not None and resultado[j].indice is None:
             referencia = referencias[j]
-            celda.outputs = copy.deepcopy(referencia.outputs)
+            # un solo bloque por flujo, como lo compara nbval (que, si no, une los trozos modificando el primero)
+            celda.outputs = coalesce_streams(copy.deepcopy(referencia.outputs))
             celda.execution_count = referencia.execution_count or 1
             etiquetas.append(ETIQUETA_COMPARAR)
             resultado[j] = Celda(indice, _resumen(nb, indice), modificada=_codigo(celda) != _codigo(referencia))
@@ -130,15 +132,21 @@ def comparar(entrega_ruta: Path, tarea: str, raiz: Path = config.RAIZ) -> Inform
         celda.esperado, celda.obtenido = r["esperado"], r["obtenido"]
         if r["error"]:
             celda.estado = "error"
-            celda.error = calificacion.mensaje_de_error(r["error"]["tipo"], r["error"]["mensaje"])
+            celda.error = _explicar(r["error"])
         else:
             celda.estado = "coincide" if r["resultado"] == "passed" else "difiere"
     marcadas = {c.indice for c in informe.celdas}
-    informe.otros_errores = [
-        (indice, calificacion.mensaje_de_error(r["error"]["tipo"], r["error"]["mensaje"]))
-        for indice, r in sorted(por_indice.items()) if r["error"] and indice not in marcadas
-    ]
+    informe.otros_errores = [(indice, _explicar(r["error"])) for indice, r in sorted(por_indice.items())
+                             if r["error"] and indice not in marcadas]
     return informe
+
+
+def _explicar(error: dict) -> str:
+    """El error de una celda en español (un `assert` sin mensaje es una comprobación del propio cuaderno)."""
+    if error["tipo"] == "AssertionError" and not error["mensaje"]:
+        return ("Falló un `assert` de la celda: con este código, el resultado no es el que el cuaderno comprueba "
+                "ahí.")
+    return calificacion.mensaje_de_error(error["tipo"], error["mensaje"])
 
 
 def diferencia(esperado: str, obtenido: str, contexto: int = 1) -> list[str]:

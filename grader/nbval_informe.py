@@ -7,6 +7,7 @@ nbval del curso) y el error que lanzó, si lanzó alguno.
 """
 from __future__ import annotations
 
+import copy
 import json
 import os
 from pathlib import Path
@@ -23,7 +24,8 @@ def _texto(salidas, sanear) -> str:
     from nbval.plugin import coalesce_streams
 
     partes = []
-    for salida in coalesce_streams(list(salidas or [])):
+    # coalesce_streams une los flujos modificando la primera salida: se trabaja sobre una copia
+    for salida in coalesce_streams(copy.deepcopy(list(salidas or []))):
         tipo = salida.get("output_type")
         if tipo == "stream":
             partes.append(salida.get("text", ""))

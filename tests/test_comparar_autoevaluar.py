@@ -72,6 +72,29 @@ def test_comparar_difiere_con_la_diferencia_legible(curso_comparar, tmp_path):
     assert "«-» es la salida de referencia" in texto
 
 
+def test_comparar_con_la_salida_de_referencia_en_trozos(curso_comparar, tmp_path):
+    """Jupyter guarda a veces la salida de una celda en varios trozos del mismo flujo: la diferencia no se duplica."""
+    raiz = tmp_path / "curso"
+    shutil.copytree(curso_comparar, raiz)
+    ruta_fuente = config.cuaderno_fuente(TAREA_COMPARAR, raiz)
+    fuente = nbformat.read(ruta_fuente, as_version=4)
+    celda = next(c for c in fuente.cells if "base * 2" in c.source)
+    texto_ref = "".join(s["text"] for s in celda.outputs if s.get("output_type") == "stream")
+    primera, resto = texto_ref.split("\n", 1)
+    celda.outputs = [nbformat.v4.new_output("stream", name="stdout", text=primera + "\n"),
+                     nbformat.v4.new_output("stream", name="stdout", text=resto)]
+    nbformat.write(fuente, ruta_fuente)
+
+    def cambiar(nb):
+        next(c for c in nb.cells if c.source.startswith("base =")).source = "base = np.array([1.0, 2.5, 3.0])"
+
+    informe = comparacion.comparar(_entrega(raiz, tmp_path, cambiar), TAREA_COMPARAR, raiz)
+    celda_informe = informe.celdas[1]
+    assert celda_informe.estado == "difiere"
+    assert comparacion.diferencia(celda_informe.esperado, celda_informe.obtenido) == [
+        "-[2. 4. 6.]", "+[2. 5. 6.]", " fin"]
+
+
 def test_comparar_celda_borrada_modificada_o_con_error(curso_comparar, tmp_path):
     def cambiar(nb):
         del nb.cells[next(i for i, c in enumerate(nb.cells) if "6 * 7" in c.source)]
