@@ -35,9 +35,12 @@ _REGLAS: list[tuple[str, str, str]] = [
      "Algo que debería ser un valor es None: ¿le falta un `return` a tu función?"),
     ("*", r"unsupported operand type\(s\) for [^:]+: ('NoneType' and|.* and 'NoneType')|bad operand type for "
           r"unary -: 'NoneType'|not supported between instances of 'NoneType'",
-     "Se operó con None: ¿le falta un `return` a tu función? Si es un gradiente: " + _GRADIENTE_NONE),
+     "Se operó con None. Si es un gradiente, la cinta no lo calculó: calcula la pérdida DENTRO del bloque "
+     "`with tf.GradientTape() as cinta:`, a partir de variables (`tf.Variable`). Si no, ¿le falta un `return` a "
+     "tu función?"),
     ("AttributeError", r"'NoneType' object has no attribute '([^']+)'",
-     "Se pidió `.{0}` a None: ¿le falta un `return` a tu función? Si es un gradiente: " + _GRADIENTE_NONE),
+     "Se pidió `.{0}` a None. Si es un gradiente, la cinta no lo calculó: calcula la pérdida DENTRO del bloque "
+     "`with tf.GradientTape() as cinta:`. Si no, ¿le falta un `return` a tu función?"),
     # --- tensores, arreglos y variables ----------------------------------------------------------
     ("AttributeError", r"'numpy\.ndarray' object has no attribute 'numpy'",
      "Llamaste a `.numpy()` sobre un arreglo de NumPy: ya es un arreglo. `.numpy()` solo existe en los tensores "
