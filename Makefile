@@ -8,7 +8,7 @@ export PATH := $(CURDIR)/$(VENV)/bin:$(PATH)
 export TF_CPP_MIN_LOG_LEVEL := 3
 export TF_ENABLE_ONEDNN_OPTS := 0
 
-.PHONY: ayuda lab instructor test aislamiento bloquear plataformas colab ultimas publicar validar ejecutar cabeceras errores calificar retroalimentacion exportar informe demo bench limpiar
+.PHONY: ayuda lab instructor test aislamiento bloquear plataformas colab ultimas publicar validar ejecutar cabeceras errores comparar autoevaluar calificar retroalimentacion exportar informe demo bench limpiar
 
 ayuda:  ## muestra esta lista
 	@grep -E '^[a-z]+:.*## ' $(MAKEFILE_LIST) | sed 's/:.*## /\t/'
@@ -65,6 +65,14 @@ validar: $(VENV)/.instalado  ## nbval sobre solutions/ (compara las salidas marc
 
 errores: $(VENV)/.instalado  ## cada respuesta errónea típica pierde solo los puntos de su ejercicio
 	$(PY) -m grader errores
+
+comparar: $(VENV)/.instalado  ## compara las celdas marcadas de CUADERNO=ruta.ipynb con las salidas de referencia
+	@test -n "$(CUADERNO)" || { echo "uso: make comparar CUADERNO=ruta/al/cuaderno.ipynb"; exit 2; }
+	$(PY) -m grader comparar "$(CUADERNO)"
+
+autoevaluar: $(VENV)/.instalado  ## pruebas visibles de CUADERNO=ruta.ipynb, con los puntos de cada ejercicio
+	@test -n "$(CUADERNO)" || { echo "uso: make autoevaluar CUADERNO=ruta/al/cuaderno.ipynb"; exit 2; }
+	$(PY) -m grader autoevaluar "$(CUADERNO)"
 
 calificar: $(VENV)/.instalado  ## califica submitted/ (libro gradebook.db + calificaciones.csv)
 	$(PY) -m grader calificar --trabajos 2

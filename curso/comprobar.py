@@ -61,11 +61,27 @@ def olvidar(*_) -> None:
     _HECHAS.clear()
 
 
-def listo() -> None:
-    """Imprime qué se acaba de comprobar y recuerda que al calificar hay más pruebas."""
+def listo(ademas: str = "") -> None:
+    """Imprime qué se acaba de comprobar y recuerda que al calificar hay más pruebas.
+
+    ``ademas`` dice, sin detalles, qué queda para las pruebas ocultas (p. ej. "otros tamaños y valores extremos").
+    """
     hechas = "; ".join(_HECHAS) if _HECHAS else "nada todavía"
     olvidar()
-    print(f"✔ Comprobado aquí: {hechas}.\n  Esto no es la nota: al calificar se ejecutan además pruebas ocultas.")
+    pendiente = f"al calificar se comprueban además {ademas}" if ademas else \
+        "al calificar se ejecutan además pruebas ocultas"
+    print(f"✔ Comprobado aquí: {hechas}.\n  Esto no es la nota: {pendiente}.")
+
+
+def definida(nombre: str, espacio: dict) -> None:
+    """Falla como «sin resolver» si la respuesta ``nombre`` no está definida en ``espacio`` (``globals()``).
+
+    Para ejercicios cuya respuesta es una variable (no una función): sin esto, la prueba daría un NameError.
+    """
+    _verificar_integridad()
+    if nombre not in espacio:
+        raise EjercicioSinResolver(f"`{nombre}` no está definida: todavía no has resuelto este ejercicio "
+                                   "(o no has ejecutado su celda).")
 
 
 _DESPACHADOR = type(np.allclose)  # tipo C con el que NumPy envuelve sus funciones
@@ -265,4 +281,4 @@ def nota_cuestionario(respuestas, clave: dict, puntos: float) -> float:
 
 
 _PUBLICAS = ("es_tensor", "tipo", "forma", "tipo_dato", "cercano", "igual", "entre", "funcion", "verdadero",
-             "nota_cuestionario", "listo", "olvidar", "sin_resolver")
+             "nota_cuestionario", "listo", "olvidar", "sin_resolver", "definida")

@@ -43,6 +43,7 @@ VAR_RAIZ = "CURSO_RAIZ"            # carpeta del curso (la fija el calificador e
 VAR_DATOS = "CURSO_DATOS"          # carpeta de datos alternativa (caché o copia local)
 VAR_URL_DATOS = "CURSO_URL_DATOS"  # dirección base desde la que descargar data/ (por defecto, la del repositorio)
 VAR_CALIFICANDO = "CURSO_CALIFICANDO"  # "1" en el kernel del calificador
+VAR_INFORME_NBVAL = "CURSO_INFORME_NBVAL"  # archivo JSON donde `grader.nbval_informe` deja el resultado por celda
 
 # Texto que sustituye a las soluciones en las versiones de los alumnos.
 STUB_CODIGO = "# ESCRIBE TU CÓDIGO AQUÍ\nsin_resolver()"

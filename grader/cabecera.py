@@ -94,12 +94,17 @@ def texto_como_trabajar(nb, tarea: str) -> str:
 
 1. Ejecuta primero la celda «Preparación del cuaderno» (está plegada) y después las demás, en orden.
 2. En cada celda `# EJERCICIO …` cambia `sin_resolver()` por tu código. No borres ni cambies su primera línea:
-   es el identificador del ejercicio.
-3. Ejecuta la celda `# PRUEBAS …` de debajo: dice exactamente qué comprobó (✔) o qué falla (✘). No es la nota:
-   al calificar se ejecutan además pruebas ocultas. Si te atascas, abre las pistas (▸ Pista) del enunciado.
+   es el identificador del ejercicio. Si te atascas, abre las pistas del enunciado (▸ Pista 1): ayudan sin dar
+   la solución.
+3. Ejecuta la celda `# PRUEBAS …` de debajo: dice exactamente qué comprobó (✔) o qué falla y por qué (✘). No es la
+   nota: al calificar se añaden pruebas ocultas con otras entradas, así que tu código debe cumplir todo lo que
+   pide el enunciado, no solo el ejemplo.
 4. Las celdas con `# OMITIR_AL_CALIFICAR` hacen un trabajo largo (p. ej. un entrenamiento completo): ejecútalas
-   para ver los resultados; al calificar no se ejecutan. `# NBVAL_CHECK_OUTPUT` solo lo usa el curso para
-   comprobar que el cuaderno reproduce sus resultados de referencia."""
+   para ver los resultados; al calificar no se ejecutan. Las marcadas `# NBVAL_CHECK_OUTPUT` tienen una salida de
+   referencia: en un clon del curso, `make comparar CUADERNO=…` compara las tuyas con ella y
+   `make autoevaluar CUADERNO=…` pasa todas las pruebas visibles de una vez.
+5. Antes de entregar, reinicia y ejecuta todo (JupyterLab: *Kernel → Restart Kernel and Run All Cells*; Colab:
+   *Entorno de ejecución → Reiniciar sesión y ejecutar todo*): así se califica, desde cero y en orden."""
 
 
 def aplicar(nb, tarea: str, repo_url: str = config.REPO_URL) -> bool:

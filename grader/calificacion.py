@@ -248,7 +248,7 @@ def mensaje_de_error(ename: str, evalue: str) -> str:
         return evalue or "Una comprobación falló."
     if ename in mensajes.SIN_RESOLVER:
         return "Ejercicio sin responder: todavía no has resuelto este ejercicio."
-    return mensajes.explicar(ename, evalue) or f"Tu código lanzó un error durante la prueba ({ename}: {evalue})."
+    return mensajes.explicar_siempre(ename, evalue)
 
 
 def _error(celda) -> tuple[str, str] | None:

@@ -225,6 +225,23 @@ def orden_informe(args) -> int:
     return 0
 
 
+def orden_comparar(args) -> int:
+    from grader import comparacion
+
+    ruta = Path(args.cuaderno)
+    informe = comparacion.comparar(ruta, args.tarea or comparacion.tarea_de(ruta))
+    print(comparacion.texto(informe))
+    return 0 if informe.ok else 1
+
+
+def orden_autoevaluar(args) -> int:
+    from grader import autoevaluacion, comparacion
+
+    ruta = Path(args.cuaderno)
+    print(autoevaluacion.texto(autoevaluacion.autoevaluar(ruta, args.tarea or comparacion.tarea_de(ruta))))
+    return 0
+
+
 def orden_demo(args) -> int:
     from grader import demo
 
@@ -345,6 +362,18 @@ def construir_parser() -> argparse.ArgumentParser:
     s.add_argument("--salida", metavar="CARPETA", default=str(config.RAIZ / config.DIR_INFORME),
                    help=f"carpeta de la página y los CSV; por defecto {config.DIR_INFORME}/")
     s.set_defaults(func=orden_informe)
+
+    s = sub.add_parser("comparar", help="ejecuta un cuaderno y compara sus celdas # NBVAL_CHECK_OUTPUT con las "
+                                        "salidas de referencia de la solución")
+    s.add_argument("cuaderno", help="cuaderno a comparar (.ipynb)")
+    s.add_argument("--tarea", help="tarea (por defecto, la del nombre del archivo o de su carpeta)")
+    s.set_defaults(func=orden_comparar)
+
+    s = sub.add_parser("autoevaluar", help="ejecuta las pruebas visibles de un cuaderno y da los puntos de cada "
+                                           "ejercicio (sin pruebas ocultas)")
+    s.add_argument("cuaderno", help="cuaderno a autoevaluar (.ipynb)")
+    s.add_argument("--tarea", help="tarea (por defecto, la del nombre del archivo o de su carpeta)")
+    s.set_defaults(func=orden_autoevaluar)
 
     s = sub.add_parser("demo", help="recorrido completo del instructor con entregas de ejemplo")
     tareas(s)

@@ -70,7 +70,11 @@ def cargar(tarea: str, carpeta: Path = DIR_ERRORES) -> list[Error]:
     if not ruta.exists():
         return []
     campos = ("ejercicio", "descripcion", "codigo", "mensaje", "correcta")
-    return [Error(**{k: d[k] for k in campos if k in d}) for d in yaml.safe_load(ruta.read_text(encoding="utf-8")) or []]
+    try:
+        datos = yaml.safe_load(ruta.read_text(encoding="utf-8")) or []
+    except yaml.YAMLError as e:
+        raise ValueError(f"{ruta.name} no es YAML válido: {e}") from None
+    return [Error(**{k: d[k] for k in campos if k in d}) for d in datos]
 
 
 def _celda_respuesta(ejercicio: str, codigo: str):

@@ -68,3 +68,23 @@ def test_detecta_sustitucion_de_sus_funciones_y_la_reimportacion_la_repara(compr
     exec(celdas.REIMPORTAR_COMPROBAR, espacio)
     with pytest.raises(AssertionError, match="se esperaba 2"):
         espacio["comprobar"].cercano(1.0, 2.0, "x")
+
+
+def test_listo_imprime_exactamente_lo_comprobado(comprobar, capsys):
+    comprobar.forma(np.zeros((2, 3)), (2, 3), "t")
+    comprobar.verdadero(True, "nunca se ve", que="que `t` no tiene negativos")
+    comprobar.listo()
+    salida = capsys.readouterr().out
+    assert salida.startswith("✔ Comprobado aquí: la forma de `t`; que `t` no tiene negativos.")
+    assert "Esto no es la nota" in salida and "Correcto" not in salida
+    comprobar.listo(ademas="otros tamaños")
+    assert "nada todavía" in capsys.readouterr().out  # la lista se vacía tras cada listo()
+    comprobar.igual(1, 1, "n")
+    comprobar.listo(ademas="otros tamaños y valores extremos")
+    assert "al calificar se comprueban además otros tamaños y valores extremos." in capsys.readouterr().out
+
+
+def test_definida_distingue_sin_resolver(comprobar):
+    comprobar.definida("lr", {"lr": 0.1})
+    with pytest.raises(NotImplementedError, match="`lr` no está definida: todavía no has resuelto"):
+        comprobar.definida("lr", {})

@@ -1,6 +1,7 @@
 """Estructura del repositorio, entorno fijado y forma de cada cuaderno fuente."""
 from __future__ import annotations
 
+import ast
 import re
 
 import nbformat
@@ -81,5 +82,38 @@ def test_ejercicios_y_errores_tipicos(tarea):
         propios = [e for e in errores if e.ejercicio == m.ejercicio and not e.correcta]
         assert len(propios) >= 2, f"{m.ejercicio}: faltan respuestas erróneas típicas en tests/errores/{tarea}.yml"
         assert all(e.mensaje for e in propios), f"{m.ejercicio}: cada error debe decir qué mensaje espera"
+        assert any(e.ejercicio == m.ejercicio and e.correcta for e in errores), \
+            f"{m.ejercicio}: falta una alternativa correcta (correcta: true) en tests/errores/{tarea}.yml"
     conocidos = {m.ejercicio for m in automaticos}
     assert {e.ejercicio for e in errores} <= conocidos
+
+
+@pytest.mark.parametrize("tarea", TAREAS)
+def test_cada_ejercicio_tiene_pistas(tarea):
+    nb = fuentes.leer(tarea)
+    pistas = celdas.pistas(nb)
+    sin_pistas = [m.ejercicio for m in celdas.ejercicios(nb) if m.tipo == "pruebas" and pistas.get(m.ejercicio, 0) < 1]
+    assert not sin_pistas, f"ejercicios sin <details><summary>Pista 1</summary> en su enunciado: {sin_pistas}"
+
+
+def _verdadero_sin_que(codigo: str) -> list[int]:
+    """Líneas con `comprobar.verdadero(...)` sin `que=` (listo() diría «una condición más»)."""
+    return [nodo.lineno for nodo in ast.walk(ast.parse(codigo))
+            if isinstance(nodo, ast.Call) and isinstance(nodo.func, ast.Attribute) and nodo.func.attr == "verdadero"
+            and len(nodo.args) < 3 and not any(k.arg == "que" for k in nodo.keywords)]
+
+
+@pytest.mark.parametrize("tarea", TAREAS)
+def test_pruebas_visibles_dicen_lo_que_comprueban(tarea):
+    """En la versión del alumno, cada celda de pruebas termina en `comprobar.listo(...)` (que imprime lo
+    comprobado) y cada `comprobar.verdadero` dice qué comprueba (`que=`)."""
+    nb = nbformat.read(config.cuaderno_publicado(tarea), as_version=4)
+    for celda in nb.cells:
+        m = celdas.marca(celda)
+        if m is None or m.tipo != "pruebas":
+            continue
+        lineas = [linea for linea in celda.source.splitlines() if linea.strip()]
+        assert lineas[-1].startswith("comprobar.listo("), f"{m.ejercicio}: la celda de pruebas debe terminar en comprobar.listo()"
+        assert "Correcto" not in celda.source, f"{m.ejercicio}: las pruebas visibles no dicen «Correcto»"
+        assert not _verdadero_sin_que(celda.source), \
+            f"{m.ejercicio}: comprobar.verdadero sin que= en las líneas {_verdadero_sin_que(celda.source)}"
