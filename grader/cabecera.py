@@ -120,6 +120,11 @@ def aplicar(nb, tarea: str, repo_url: str = config.REPO_URL) -> bool:
             [(c.source, c.metadata.get("jupyter")) for c in actuales] == [(como.source, None),
                                                                         (cabecera.source, {"source_hidden": True})]:
         return False
+    # Una cabecera que no cambia conserva sus salidas (no hace falta volver a ejecutar el cuaderno por ella).
+    vieja = next((c for c in actuales if es_cabecera(c)), None)
+    if vieja is not None and vieja.source == cabecera.source:
+        vieja.metadata["jupyter"] = {"source_hidden": True}
+        cabecera = vieja
     nb.cells = propias[:posicion] + [como, cabecera] + propias[posicion:]
     return True
 
