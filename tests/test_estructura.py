@@ -74,7 +74,8 @@ def test_ejercicios_y_errores_tipicos(tarea):
     assert sum(m.tipo == "respuesta" for m in ejercicios) <= 1
     errores = mutaciones.cargar(tarea)
     for m in automaticos:
-        propios = [e for e in errores if e.ejercicio == m.ejercicio]
+        propios = [e for e in errores if e.ejercicio == m.ejercicio and not e.correcta]  # las alternativas
+        # correctas (`correcta: true`) no pierden puntos, así que no esperan ningún mensaje
         assert len(propios) >= 2, f"{m.ejercicio}: faltan respuestas erróneas típicas en tests/errores/{tarea}.yml"
         assert all(e.mensaje for e in propios), f"{m.ejercicio}: cada error debe decir qué mensaje espera"
     conocidos = {m.ejercicio for m in automaticos}
