@@ -11,7 +11,7 @@ from grader import cabecera, celdas, fuentes, mutaciones
 from tests.conftest import TAREAS
 
 RAIZ = config.RAIZ
-MINIMO_EJERCICIOS = {"01_tensores": 5, "02_neurona": 5, "03_perceptron": 6}
+MINIMO_EJERCICIOS = {"01_tensores": 5, "02_neurona": 5, "03_perceptron": 6, "08_practica": 6}
 
 
 def test_hay_cuadernos_del_curso():
