@@ -28,7 +28,7 @@ TITULO = '#@title Preparación del cuaderno: ejecuta esta celda primero { displa
 PLANTILLA = '''\
 {titulo}
 {marca} · generada por `python -m grader cabeceras`; no la edites
-import importlib.util
+import importlib.util, subprocess, sys
 if importlib.util.find_spec("curso") is None:  # p. ej. en Colab: instala el paquete del curso
     {instalar}
 from curso import cargar_datos, comprobar, preparar, sin_resolver; preparar()'''
@@ -41,7 +41,10 @@ def orden_instalar(repo_url: str = config.REPO_URL) -> str:
     if not repo_url:
         return ('raise RuntimeError("Falta el paquete del curso y el instructor no ha configurado REPO_URL en '
                 'curso/config.py: abre el cuaderno desde un clon del curso (make lab) o pide la dirección.")')
-    return f'%pip install -q "{config.PAQUETE_ALUMNO} @ git+{repo_url}"'
+    # pip por subprocess y no %pip: %pip añade un aviso en inglés («you may need to restart the kernel»)
+    # que aquí no aplica (el paquete se importa por primera vez justo después).
+    return (f'subprocess.run([sys.executable, "-m", "pip", "install", "-q", '
+            f'"{config.PAQUETE_ALUMNO} @ git+{repo_url}"], check=True)')
 
 
 def codigo(repo_url: str = config.REPO_URL) -> str:

@@ -177,11 +177,13 @@ def _instalado(venv: Path) -> tuple[list[str], list[str], int]:
 
 
 def simular(tarea: str, carpeta: Path, datos_servidos: Path = config.RAIZ / config.DIR_DATOS,
-            detener_en_error: bool = False, repo_url: str | None = None) -> Informe:
+            detener_en_error: bool = False, repo_url: str | None = None, omitir: bool = False) -> Informe:
     """Abre la versión del alumno de ``tarea`` (resuelta) en un Colab simulado dentro de ``carpeta`` y la ejecuta.
 
     ``repo_url``: la dirección del repositorio con la que se genera la cabecera; por defecto, un repositorio
     local con el paquete del alumno de la copia de trabajo ("" simula un REPO_URL sin configurar).
+    Con ``omitir`` no ejecuta las celdas ``# OMITIR_AL_CALIFICAR`` (los entrenamientos completos ya los
+    ejecuta nbval una vez en CI; aquí importa que el cuaderno funcione fuera del curso).
     """
     inicio = time.monotonic()
     if repo_url is None:
@@ -203,7 +205,8 @@ def simular(tarea: str, carpeta: Path, datos_servidos: Path = config.RAIZ / conf
             kernel = psutil.Process(km.provisioner.process.pid)
             try:
                 for i, celda in enumerate(nb.cells):
-                    cliente.execute_cell(celda, i)
+                    if not (omitir and celdas.se_omite(celda)):
+                        cliente.execute_cell(celda, i)
             except CellExecutionError:  # solo con detener_en_error: el error queda en las salidas de su celda
                 pass
             uso = kernel.cpu_times()  # del kernel y de lo que lanzó (pip, git)
