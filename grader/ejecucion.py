@@ -29,7 +29,7 @@ from nbclient import NotebookClient
 from nbclient.exceptions import CellTimeoutError, DeadKernelError
 
 from curso import config
-from grader import cabecera
+from grader import cabecera, vigia
 from grader.celdas import ETIQUETA_OMITIR
 from grader.limites import Limites, tamano
 from grader.sondeo import MIME as MIME_FICHA
@@ -76,6 +76,7 @@ class Aislamiento:
     def prefijo(self, privada: Path) -> list[str]:
         """Orden que envuelve la del kernel."""
         tope = ["prlimit", f"--as={self.memoria_bytes}", "--"] if shutil.which("prlimit") else []
+        tope += [sys.executable, "-I", str(Path(vigia.__file__).resolve()), str(archivo_vigia(privada)), "--"]
         if not self.aislar:
             return tope
         args = ["bwrap", "--die-with-parent", "--new-session", "--unshare-net", "--unshare-pid", "--unshare-ipc",
@@ -98,6 +99,11 @@ class Aislamiento:
                  # (--die-with-parent ya termina el kernel si el calificador muere)
                  "--setenv", "JPY_PARENT_PID", "1"]
         return args + ["--"] + tope
+
+
+def archivo_vigia(privada: Path) -> Path:
+    """Donde el vigía (``grader/vigia.py``) deja cómo terminó el kernel y su pico de memoria."""
+    return privada / "vigia.json"
 
 
 class KernelAislado(AsyncKernelManager):
@@ -144,6 +150,17 @@ class Kernel:
             return (self.privada / "kernel.log").read_bytes()[-20000:].decode("utf-8", "replace")
         except OSError:
             return ""
+
+    def final(self, espera_s: float = 1.0) -> dict:
+        """Lo que anotó el vigía al terminar el kernel (``codigo``, ``pico_rss``); {} si sigue vivo o no hay vigía."""
+        limite = time.monotonic() + espera_s
+        while True:
+            try:
+                return json.loads(archivo_vigia(self.privada).read_text())
+            except (OSError, ValueError):
+                if time.monotonic() >= limite or self.vivo():
+                    return {}
+                time.sleep(0.05)
 
     def cpu(self) -> float:
         """Segundos de CPU de los procesos vivos del kernel (la caja y lo que lanzó dentro)."""
@@ -221,6 +238,9 @@ def aviso_recorte(limites: Limites) -> str:
             f" por celda y {tamano(limites.salida_total_bytes)} por cuaderno …]\n")
 
 
+_MEDIR_CADA_S = 0.2  # además de cada segundo, la memoria se mide con los mensajes del kernel, como mucho así
+
+
 class ClienteCalificador(NotebookClient):
     """NotebookClient para calificar: límites de tiempo por celda y por cuaderno, salida recortada, y registro
     de la respuesta del kernel y de las fichas (que no se guardan en el cuaderno) de cada celda."""
@@ -239,6 +259,7 @@ class ClienteCalificador(NotebookClient):
         self.on_cell_executed = self._termina
         self.fin = time.monotonic() + limites.tiempo_total_s
         self.actual = -1
+        self._ultima_medida = 0.0
         self.inactivo = True
         self._usado_celda = self._usado_total = 0
 
@@ -254,12 +275,15 @@ class ClienteCalificador(NotebookClient):
                 return
 
     def _medir_memoria(self) -> None:
+        """Anota el pico de memoria virtual de los procesos del kernel (VmPeak: no se pierde entre muestras)."""
+        self._ultima_medida = time.monotonic()
         try:
             raiz = psutil.Process(self.km.provisioner.process.pid)
-            vms = max(p.memory_info().vms for p in [raiz, *raiz.children(recursive=True)])
+            procesos = [raiz, *raiz.children(recursive=True)]
+            pico = max(vigia.pico_virtual(p.pid) or p.memory_info().vms for p in procesos)
         except (psutil.Error, AttributeError, ValueError):
             return
-        self.registro.memoria_max = max(self.registro.memoria_max, vms)
+        self.registro.memoria_max = max(self.registro.memoria_max, pico)
 
     def _plazo(self, cell) -> int:
         return max(1, min(self.limites.tiempo_por_celda_s, int(self.fin - time.monotonic() + 0.999)))
@@ -278,6 +302,8 @@ class ClienteCalificador(NotebookClient):
         return await super()._async_handle_timeout(timeout, cell)
 
     def process_message(self, msg, cell, cell_index):
+        if time.monotonic() - self._ultima_medida >= _MEDIR_CADA_S:  # un kernel que muere deprisa también
+            self._medir_memoria()
         if msg.get("msg_type") == "status" and msg["content"].get("execution_state") == "idle":
             self.inactivo = True
         return super().process_message(msg, cell, cell_index)
@@ -324,8 +350,10 @@ _SIN_MEMORIA = re.compile(r"MemoryError|bad_alloc|Cannot allocate memory|out of 
 
 
 def _sin_memoria(kernel: Kernel, registro: Registro, limites: Limites) -> bool:
-    """¿Se quedó sin memoria? Lo dice su stderr, o su memoria rozó el tope (≥ 90 %)."""
-    return bool(_SIN_MEMORIA.search(kernel.registro_stderr())) or registro.memoria_max >= 0.9 * limites.memoria_bytes
+    """¿Se quedó sin memoria? Lo dice su stderr, o su memoria rozó el tope (≥ 90 %) según el vigía o el muestreo."""
+    final = kernel.final()
+    pico = max(registro.memoria_max, final.get("pico_rss", 0), final.get("pico_virtual", 0))
+    return bool(_SIN_MEMORIA.search(kernel.registro_stderr())) or pico >= 0.9 * limites.memoria_bytes
 
 
 def _motivo_muerte(kernel: Kernel, registro: Registro, limites: Limites, muerto: bool = True, error: str = "") -> str:
@@ -336,7 +364,7 @@ def _motivo_muerte(kernel: Kernel, registro: Registro, limites: Limites, muerto:
     if not muerto:
         return f"el kernel dejó de responder ({error})"
     proceso = getattr(getattr(kernel.km, "provisioner", None), "process", None)
-    codigo = getattr(proceso, "returncode", None)
+    codigo = kernel.final().get("codigo", getattr(proceso, "returncode", None))
     if codigo in (-9, 137):
         return "el sistema detuvo el kernel (SIGKILL), probablemente por falta de memoria"
     return "el kernel se detuvo (¿os._exit, un fallo de una biblioteca en C?)"

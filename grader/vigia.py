@@ -1,0 +1,65 @@
+"""Vigía de un kernel que califica: lo lanza como hijo y, cuando termina, anota cómo terminó y sus picos de
+memoria: el residente (``wait4``, exacto) y el virtual (VmPeak, que es una marca de máximo: leído cada
+``CADA_S`` desde aquí, no se pierde aunque el kernel muera enseguida tras llenar la memoria).
+
+Se ejecuta por su ruta, dentro de la caja y bajo el tope de memoria, sin importar el paquete ``grader``:
+``python vigia.py ARCHIVO.json -- orden del kernel…``. Escribe ``{"codigo", "pico_rss", "pico_virtual"}``.
+"""
+
+import ctypes
+import json
+import os
+import resource
+import signal
+import subprocess
+import sys
+import threading
+
+PR_SET_PDEATHSIG = 1
+CADA_S = 0.02
+
+
+def pico_virtual(pid: int) -> int:
+    """VmPeak del proceso ``pid`` en bytes (0 si ya no se puede leer)."""
+    try:
+        with open(f"/proc/{pid}/status") as estado:
+            for linea in estado:
+                if linea.startswith("VmPeak:"):
+                    return int(linea.split()[1]) * 1024
+    except (OSError, ValueError, IndexError):
+        pass
+    return 0
+
+
+def _vigilar(hijo: subprocess.Popen, picos: list[int]) -> None:
+    while hijo.poll() is None:
+        picos[0] = max(picos[0], pico_virtual(hijo.pid))
+        threading.Event().wait(CADA_S)
+
+
+def _morir_con_el_vigia() -> None:
+    """En el hijo: si el vigía muere (p. ej. SIGKILL al apagar el kernel), el kernel muere también."""
+    ctypes.CDLL(None, use_errno=True).prctl(PR_SET_PDEATHSIG, signal.SIGKILL)
+
+
+def main(argv: list[str]) -> int:
+    archivo, separador, orden = argv[0], argv[1], argv[2:]
+    if separador != "--" or not orden:
+        print("uso: vigia.py ARCHIVO.json -- orden…", file=sys.stderr)
+        return 2
+    hijo = subprocess.Popen(orden, preexec_fn=_morir_con_el_vigia)
+    for senal in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP):
+        signal.signal(senal, lambda s, _marco: hijo.send_signal(s))
+    picos = [0]
+    threading.Thread(target=_vigilar, args=(hijo, picos), daemon=True).start()
+    codigo = hijo.wait()
+    pico = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss * 1024
+    temporal = archivo + ".tmp"
+    with open(temporal, "w") as f:
+        json.dump({"codigo": codigo, "pico_rss": pico, "pico_virtual": picos[0]}, f)
+    os.replace(temporal, archivo)
+    return codigo if codigo >= 0 else 128 - codigo
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))
