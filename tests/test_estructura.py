@@ -13,7 +13,7 @@ from tests.conftest import TAREAS
 
 RAIZ = config.RAIZ
 MINIMO_EJERCICIOS = {"01_tensores": 5, "02_neurona": 5, "03_perceptron": 6, "04_red_numpy": 7, "05_keras": 6,
-                     "06_mnist": 7, "08_practica": 6}
+                     "06_mnist": 7, "07_convolucionales": 7, "08_practica": 6}
 
 
 def test_hay_cuadernos_del_curso():

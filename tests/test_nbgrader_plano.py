@@ -24,7 +24,7 @@ def _nbgrader(raiz: Path, *args) -> subprocess.CompletedProcess:
 
 
 @pytest.mark.parametrize("tarea", TAREAS)
-def test_autograde_de_nbgrader_coincide(tarea, tmp_path):
+def test_autograde_de_nbgrader_coincide(tarea, tmp_path, solucion_calificada):
     raiz = tmp_path / "curso"
     raiz.mkdir()
     for enlace in ("grader", "data"):
@@ -53,9 +53,12 @@ def test_autograde_de_nbgrader_coincide(tarea, tmp_path):
 
     with Gradebook(f"sqlite:///{raiz / config.LIBRO}", config.CURSO_ID) as gb:
         for alumno in entregas:
-            nuestro = calificacion.calificar_entrega(
-                raiz / config.DIR_ENTREGAS / alumno / tarea / f"{tarea}.ipynb", fuente, alumno, tarea,
-                tmp_path / "nuestro" / alumno)
+            if alumno == "con_solucion":  # la entrega es la fuente tal cual: su nota ya la calculó la sesión
+                nuestro, _ = solucion_calificada(tarea)
+            else:
+                nuestro = calificacion.calificar_entrega(
+                    raiz / config.DIR_ENTREGAS / alumno / tarea / f"{tarea}.ipynb", fuente, alumno, tarea,
+                    tmp_path / "nuestro" / alumno)
             for nota in nuestro.notas:
                 if nota.puntos is None:
                     continue
