@@ -172,10 +172,7 @@ def forma(valor, esperada, nombre: str) -> None:
     _verificar_integridad()
     real = tuple(int(d) for d in _como_array(valor, nombre).shape)
     esperada = tuple(int(d) for d in esperada)
-    if real != esperada:
-        raise Fallo(
-            f"`{nombre}` debe tener forma {_texto_forma(esperada)}, pero tiene forma {_texto_forma(real)}."
-        )
+    _exigir_forma(real, esperada, nombre)
     _anotar(f"la forma de `{nombre}`")
 
 
@@ -189,16 +186,18 @@ def tipo_dato(valor, esperado: str, nombre: str) -> None:
     _anotar(f"el tipo de dato de `{nombre}`")
 
 
+def _exigir_forma(real: tuple, esperada: tuple, nombre: str) -> None:
+    """Falla con el mensaje de forma si la forma ``real`` no es la ``esperada``."""
+    if tuple(real) != tuple(esperada):
+        raise Fallo(f"`{nombre}` debe tener forma {_texto_forma(esperada)}, pero tiene forma {_texto_forma(real)}.")
+
+
 def cercano(valor, esperado, nombre: str, rtol: float = 1e-5, atol: float = 1e-6) -> None:
     """Comprueba forma y valores (con tolerancia) de un número, arreglo o tensor."""
     _verificar_integridad()
     real = _como_array(valor, nombre)
     esperado = _como_array(esperado, "el valor esperado")
-    if real.shape != esperado.shape:
-        raise Fallo(
-            f"`{nombre}` debe tener forma {_texto_forma(esperado.shape)}, "
-            f"pero tiene forma {_texto_forma(real.shape)}."
-        )
+    _exigir_forma(real.shape, esperado.shape, nombre)
     try:
         real = real.astype(np.float64)
     except (TypeError, ValueError):
@@ -226,11 +225,7 @@ def igual(valor, esperado, nombre: str) -> None:
     _verificar_integridad()
     real = _como_array(valor, nombre)
     esperado = _como_array(esperado, "el valor esperado")
-    if real.shape != esperado.shape:
-        raise Fallo(
-            f"`{nombre}` debe tener forma {_texto_forma(esperado.shape)}, "
-            f"pero tiene forma {_texto_forma(real.shape)}."
-        )
+    _exigir_forma(real.shape, esperado.shape, nombre)
     if not np.array_equal(real, esperado):
         if real.ndim == 0:
             raise Fallo(f"`{nombre}` vale {real.item()!r}, pero se esperaba {esperado.item()!r}.")

@@ -152,7 +152,7 @@ class Kernel:
             return ""
 
     def final(self, espera_s: float = 1.0) -> dict:
-        """Lo que anotó el vigía al terminar el kernel (``codigo``, ``pico_rss``); {} si sigue vivo o no hay vigía."""
+        """Lo que anotó el vigía al terminar el kernel (código y picos de memoria); {} si sigue vivo o sin vigía."""
         limite = time.monotonic() + espera_s
         while True:
             try:
@@ -215,7 +215,7 @@ class Registro:
     parada: int | None = None  # primera celda que no llegó a terminar (kernel muerto o sin tiempo)
     motivo_parada: str = ""
     segundos_espera_kernel: float = 0.0  # espera hasta que el kernel respondió (arranque no ocultado)
-    sin_memoria: bool = False  # el kernel se quedó sin memoria (su stderr lo dice o rozó el tope)
+    sin_memoria: bool = False  # el kernel se paró sin memoria (su stderr lo dice o rozó el tope)
     memoria_max: int = 0  # memoria virtual máxima vista en los procesos del kernel (muestreada cada segundo)
     cpu_kernel_s: float = 0.0  # CPU (usuario + sistema) de los procesos del kernel, arranque incluido
     duraciones: dict[int, float] = field(default_factory=dict)  # segundos de cada celda ejecutada
@@ -350,7 +350,7 @@ _SIN_MEMORIA = re.compile(r"MemoryError|bad_alloc|Cannot allocate memory|out of 
 
 
 def _sin_memoria(kernel: Kernel, registro: Registro, limites: Limites) -> bool:
-    """¿Se quedó sin memoria? Lo dice su stderr, o su memoria rozó el tope (≥ 90 %) según el vigía o el muestreo."""
+    """¿Sin memoria? Lo dice su stderr, o su memoria rozó el tope (≥ 90 %) según el vigía o el muestreo."""
     final = kernel.final()
     pico = max(registro.memoria_max, final.get("pico_rss", 0), final.get("pico_virtual", 0))
     return bool(_SIN_MEMORIA.search(kernel.registro_stderr())) or pico >= 0.9 * limites.memoria_bytes
@@ -413,7 +413,8 @@ def ejecutar_con_limites(nb, kernel: Kernel, limites: Limites, omitir: bool = Tr
                 cliente.kc.stop_channels()
         except Exception:
             pass
-    registro.sin_memoria = _sin_memoria(kernel, registro, limites)
+    # solo si el kernel se paró: un cuaderno que terminó bien no «se quedó sin memoria» aunque rozara el tope
+    registro.sin_memoria = registro.estado == "kernel_murio" and _sin_memoria(kernel, registro, limites)
     registro.cpu_kernel_s = round(kernel.cpu(), 2)
     return registro
 

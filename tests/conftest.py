@@ -65,6 +65,20 @@ def copia_curso_minimo(curso_minimo, tmp_path) -> Path:
     return destino
 
 
+def fuente_minima(raiz: Path):
+    """La fuente de la tarea mínima de ``raiz``, leída de disco (se puede modificar sin tocar el archivo)."""
+    return nbformat.read(config.cuaderno_fuente(TAREA_MINIMA, raiz), as_version=4)
+
+
+def con_respuesta(raiz: Path, ejercicio: str, codigo: str):
+    """La fuente mínima con ``codigo`` como respuesta de ``ejercicio`` (la marca del ejercicio se conserva)."""
+    nb = fuente_minima(raiz)
+    for celda in nb.cells:
+        if celda.source.startswith(f"# EJERCICIO {ejercicio}"):
+            celda.source = f"# EJERCICIO {ejercicio}\n{codigo}"
+    return nb
+
+
 def entregar(raiz: Path, alumno: str, nb_o_texto, tarea: str = TAREA_MINIMA) -> Path:
     """Pone una entrega en ``submitted/<alumno>/<tarea>/<tarea>.ipynb`` (cuaderno, texto o bytes)."""
     ruta = raiz / config.DIR_ENTREGAS / alumno / tarea / f"{tarea}.ipynb"

@@ -4,7 +4,6 @@ comprobado. Colab simulado sin red (``grader.colab``): venv aparte, ``google.col
 repositorio git local y datos servidos desde 127.0.0.1."""
 from __future__ import annotations
 
-import shutil
 
 import pytest
 

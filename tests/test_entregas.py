@@ -9,19 +9,7 @@ import pytest
 
 from curso import config
 from grader import calificacion, celdas, libro, lote
-from tests.conftest import TAREA_MINIMA, entregar
-
-
-def _fuente(raiz):
-    return nbformat.read(config.cuaderno_fuente(TAREA_MINIMA, raiz), as_version=4)
-
-
-def _con_respuesta(raiz, ejercicio, codigo):
-    nb = _fuente(raiz)
-    for celda in nb.cells:
-        if celda.source.startswith(f"# EJERCICIO {ejercicio}"):
-            celda.source = f"# EJERCICIO {ejercicio}\n{codigo}"
-    return nb
+from tests.conftest import TAREA_MINIMA, con_respuesta, entregar, fuente_minima
 
 
 def _calificar(raiz, alumno, contenido, **kw):
@@ -35,7 +23,7 @@ def _puntos(resultado):
 
 
 def test_solucion_nota_maxima_y_respuesta_manual_pendiente(copia_curso_minimo):
-    r = _calificar(copia_curso_minimo, "ana", _fuente(copia_curso_minimo))
+    r = _calificar(copia_curso_minimo, "ana", fuente_minima(copia_curso_minimo))
     assert r.estado == "ok"
     assert _puntos(r) == {"ej99_suma": 2, "ej99_doble": 3, "ej99_explica": None}
     assert (r.puntos, r.maximo) == (5, 6)
@@ -44,7 +32,7 @@ def test_solucion_nota_maxima_y_respuesta_manual_pendiente(copia_curso_minimo):
 
 
 def test_celdas_omitidas_no_se_ejecutan_al_calificar(copia_curso_minimo):
-    r = _calificar(copia_curso_minimo, "omar", _fuente(copia_curso_minimo))
+    r = _calificar(copia_curso_minimo, "omar", fuente_minima(copia_curso_minimo))
     assert r.estado == "ok"
     ejecutado = nbformat.read(copia_curso_minimo / "autograded/omar" / TAREA_MINIMA / f"{TAREA_MINIMA}.ipynb", 4)
     omitidas = [c for c in ejecutado.cells if celdas.se_omite(c)]
@@ -52,7 +40,7 @@ def test_celdas_omitidas_no_se_ejecutan_al_calificar(copia_curso_minimo):
 
 
 def test_celda_omitida_sin_su_marca_tampoco_se_ejecuta(copia_curso_minimo):
-    nb = _fuente(copia_curso_minimo)
+    nb = fuente_minima(copia_curso_minimo)
     for celda in nb.cells:
         if celdas.se_omite(celda):
             celda.source = celda.source.replace("# OMITIR_AL_CALIFICAR\n", "")
@@ -87,7 +75,7 @@ def test_archivo_invalido_da_cero_con_mensaje(copia_curso_minimo, contenido, fra
 
 
 def test_metadatos_borrados_y_pruebas_eliminadas_se_restauran(copia_curso_minimo):
-    nb = _fuente(copia_curso_minimo)
+    nb = fuente_minima(copia_curso_minimo)
     for celda in nb.cells:
         celda.metadata.pop("nbgrader", None)
     nb.cells = [c for c in nb.cells if not c.source.startswith("# PRUEBAS ej99_suma")]
@@ -97,7 +85,7 @@ def test_metadatos_borrados_y_pruebas_eliminadas_se_restauran(copia_curso_minimo
 
 
 def test_celda_de_ejercicio_borrada_cuenta_como_sin_responder(copia_curso_minimo):
-    nb = _fuente(copia_curso_minimo)
+    nb = fuente_minima(copia_curso_minimo)
     nb.cells = [c for c in nb.cells if not c.source.startswith("# EJERCICIO ej99_doble")]
     r = _calificar(copia_curso_minimo, "fede", nb)
     assert _puntos(r)["ej99_suma"] == 2 and _puntos(r)["ej99_doble"] == 0
@@ -105,7 +93,7 @@ def test_celda_de_ejercicio_borrada_cuenta_como_sin_responder(copia_curso_minimo
 
 
 def test_pruebas_modificadas_por_el_alumno_se_reemplazan(copia_curso_minimo):
-    nb = _con_respuesta(copia_curso_minimo, "ej99_suma", "total = 99")
+    nb = con_respuesta(copia_curso_minimo, "ej99_suma", "total = 99")
     for celda in nb.cells:
         if celda.source.startswith("# PRUEBAS ej99_suma"):
             celda.source = "# PRUEBAS ej99_suma (2 puntos)\npass"
@@ -115,7 +103,7 @@ def test_pruebas_modificadas_por_el_alumno_se_reemplazan(copia_curso_minimo):
 
 
 def test_celda_falsa_con_puntos_no_cuenta(copia_curso_minimo):
-    nb = _fuente(copia_curso_minimo)
+    nb = fuente_minima(copia_curso_minimo)
     falsa = nbformat.v4.new_code_cell("pass")
     falsa.metadata["nbgrader"] = {"grade": True, "solution": False, "locked": True, "points": 100,
                                   "grade_id": "regalo", "schema_version": 3}
@@ -125,7 +113,7 @@ def test_celda_falsa_con_puntos_no_cuenta(copia_curso_minimo):
 
 
 def test_respuesta_erronea_pierde_solo_sus_puntos_con_mensaje(copia_curso_minimo):
-    r = _calificar(copia_curso_minimo, "ines", _con_respuesta(copia_curso_minimo, "ej99_suma", "total = 14.0"))
+    r = _calificar(copia_curso_minimo, "ines", con_respuesta(copia_curso_minimo, "ej99_suma", "total = 14.0"))
     assert _puntos(r)["ej99_suma"] == 0 and _puntos(r)["ej99_doble"] == 3
     assert "debe ser de tipo int" in r.notas[0].mensaje
 
@@ -134,7 +122,7 @@ def test_stderr_en_una_prueba_no_quita_puntos(copia_curso_minimo):
     codigo = ("import sys, warnings\n"
               "def doble(v):\n    print('ruido de TF', file=sys.stderr)\n"
               "    warnings.warn('aviso inofensivo')\n    return 2 * np.asarray(v)")
-    r = _calificar(copia_curso_minimo, "juan", _con_respuesta(copia_curso_minimo, "ej99_doble", codigo))
+    r = _calificar(copia_curso_minimo, "juan", con_respuesta(copia_curso_minimo, "ej99_doble", codigo))
     assert _puntos(r)["ej99_doble"] == 3
     ejecutado = nbformat.read(copia_curso_minimo / "autograded/juan" / TAREA_MINIMA / f"{TAREA_MINIMA}.ipynb", 4)
     salidas = [s for c in ejecutado.cells if c.source.startswith("# PRUEBAS ej99_doble") for s in c.outputs]
@@ -142,21 +130,22 @@ def test_stderr_en_una_prueba_no_quita_puntos(copia_curso_minimo):
 
 
 def test_bucle_infinito_agota_el_tiempo(copia_curso_minimo):
-    r = _calificar(copia_curso_minimo, "luis", _con_respuesta(copia_curso_minimo, "ej99_doble", "while True:\n    pass"),
+    r = _calificar(copia_curso_minimo, "luis", con_respuesta(copia_curso_minimo, "ej99_doble", "while True:\n    pass"),
                    tiempo_por_celda=20)
     assert r.estado == "tiempo_agotado" and "tardó más de 20 s" in r.mensaje
     assert _puntos(r) == {"ej99_suma": 2, "ej99_doble": 0, "ej99_explica": None}
 
 
 def test_kernel_que_muere(copia_curso_minimo):
-    r = _calificar(copia_curso_minimo, "mara", _con_respuesta(copia_curso_minimo, "ej99_doble", "import os\nos._exit(1)"))
+    nb = con_respuesta(copia_curso_minimo, "ej99_doble", "import os\nos._exit(1)")
+    r = _calificar(copia_curso_minimo, "mara", nb)
     assert r.estado == "kernel_murio" and "kernel se detuvo" in r.mensaje
     assert _puntos(r)["ej99_suma"] == 2 and _puntos(r)["ej99_doble"] == 0
 
 
 def test_lote_sigue_tras_una_entrega_rota_y_no_pierde_notas(copia_curso_minimo, tmp_path):
     raiz = copia_curso_minimo
-    entregar(raiz, "ana", _fuente(raiz))
+    entregar(raiz, "ana", fuente_minima(raiz))
     lote.calificar_carpeta(raiz / config.DIR_ENTREGAS, [TAREA_MINIMA], csv=tmp_path / "a.csv", raiz=raiz)
     # el instructor pone a mano la nota de la respuesta escrita de ana
     from nbgrader.api import Gradebook
@@ -165,7 +154,7 @@ def test_lote_sigue_tras_una_entrega_rota_y_no_pierde_notas(copia_curso_minimo, 
         gb.find_grade("ej99_explica", TAREA_MINIMA, TAREA_MINIMA, "ana").manual_score = 1
         gb.db.commit()
     entregar(raiz, "beto", '{"roto": ')
-    entregar(raiz, "carla", _con_respuesta(raiz, "ej99_suma", "total = 14"))
+    entregar(raiz, "carla", con_respuesta(raiz, "ej99_suma", "total = 14"))
     resumen = lote.calificar_carpeta(raiz / config.DIR_ENTREGAS, [TAREA_MINIMA], trabajos=2,
                                              csv=tmp_path / "b.csv", raiz=raiz)
     assert "3 alumnos, 3 cuadernos entregados de 3 (1 sin cambios" in resumen  # ana no cambió: no se recalifica
@@ -180,7 +169,7 @@ def test_lote_sigue_tras_una_entrega_rota_y_no_pierde_notas(copia_curso_minimo, 
 
 
 def test_combinar_no_modifica_la_entrega(curso_minimo):
-    fuente = _fuente(curso_minimo)
+    fuente = fuente_minima(curso_minimo)
     original = copy.deepcopy(fuente)
     calificacion.combinar(fuente, fuente)
     assert fuente == original

@@ -13,19 +13,7 @@ import pytest
 
 from curso import config
 from grader import calificacion, ejecucion, lote
-from tests.conftest import TAREA_MINIMA, entregar
-
-
-def _fuente(raiz):
-    return nbformat.read(config.cuaderno_fuente(TAREA_MINIMA, raiz), as_version=4)
-
-
-def _con_respuesta(raiz, ejercicio, codigo):
-    nb = _fuente(raiz)
-    for celda in nb.cells:
-        if celda.source.startswith(f"# EJERCICIO {ejercicio}"):
-            celda.source = f"# EJERCICIO {ejercicio}\n{codigo}"
-    return nb
+from tests.conftest import TAREA_MINIMA, con_respuesta, entregar, fuente_minima
 
 
 def _resultado(raiz, alumno):
@@ -37,9 +25,9 @@ def test_clase_renombrada_script_csv_ancho_reanudar_y_reconstruir(copia_curso_mi
     entregas = raiz / config.DIR_ENTREGAS
     copia = entregas / "carla" / TAREA_MINIMA / f"Copia de {TAREA_MINIMA}.ipynb"
     copia.parent.mkdir(parents=True)
-    nbformat.write(_fuente(raiz), copia)
+    nbformat.write(fuente_minima(raiz), copia)
     entregar(raiz, "guion", "# %%\nimport numpy as np\ntotal = 15\n\ndef doble(v):\n    return 2 * v\n")
-    entregar(raiz, "ana", _fuente(raiz))
+    entregar(raiz, "ana", fuente_minima(raiz))
     (entregas / "nadie").mkdir()  # alumno sin ninguna entrega
     csv = tmp_path / "notas.csv"
     resumen = lote.calificar_carpeta(entregas, [TAREA_MINIMA], csv=csv, raiz=raiz, progreso=False)
@@ -72,7 +60,7 @@ def test_clase_renombrada_script_csv_ancho_reanudar_y_reconstruir(copia_curso_mi
     resumen = lote.calificar_carpeta(entregas, [TAREA_MINIMA], csv=csv, raiz=raiz, progreso=False)
     assert "(4 sin cambios desde la última vez" in resumen
     assert (lote.carpeta_resultado(raiz, "ana", TAREA_MINIMA) / "resultado.json").stat().st_mtime_ns == sello
-    entregar(raiz, "ana", _con_respuesta(raiz, "ej99_suma", "total = 14"))
+    entregar(raiz, "ana", con_respuesta(raiz, "ej99_suma", "total = 14"))
     resumen = lote.calificar_carpeta(entregas, [TAREA_MINIMA], csv=csv, raiz=raiz, progreso=False)
     assert "(3 sin cambios" in resumen and _resultado(raiz, "ana").puntos == 3
 
@@ -105,8 +93,8 @@ total = 15
 
 def test_dos_trabajos_a_la_vez_no_ven_el_kernel_del_otro(copia_curso_minimo):
     raiz = copia_curso_minimo
-    entregar(raiz, "espia", _con_respuesta(raiz, "ej99_suma", ESPIA.format(dir_kernels=str(ejecucion.DIR_KERNELS))))
-    entregar(raiz, "dormilon", _con_respuesta(raiz, "ej99_suma", "import time\ntime.sleep(12)\ntotal = 15"))
+    entregar(raiz, "espia", con_respuesta(raiz, "ej99_suma", ESPIA.format(dir_kernels=str(ejecucion.DIR_KERNELS))))
+    entregar(raiz, "dormilon", con_respuesta(raiz, "ej99_suma", "import time\ntime.sleep(12)\ntotal = 15"))
     lote.calificar_carpeta(raiz / config.DIR_ENTREGAS, [TAREA_MINIMA], trabajos=2, raiz=raiz, progreso=False)
     assert _resultado(raiz, "espia").puntos == _resultado(raiz, "dormilon").puntos == 5
     ejecutado = nbformat.read(lote.carpeta_resultado(raiz, "espia", TAREA_MINIMA) / f"{TAREA_MINIMA}.ipynb", 4)
@@ -126,7 +114,7 @@ def test_sin_bubblewrap_se_niega_salvo_que_se_pida(copia_curso_minimo, tmp_path,
     assert "Falta bubblewrap" in r.stderr and "--sin-aislamiento" in r.stderr
 
     raiz = copia_curso_minimo
-    entregar(raiz, "ana", _fuente(raiz))
+    entregar(raiz, "ana", fuente_minima(raiz))
     monkeypatch.setattr(ejecucion.Aislamiento, "disponible", staticmethod(lambda: False))
     with pytest.raises(calificacion.FaltaAislamiento):
         lote.calificar_carpeta(raiz / config.DIR_ENTREGAS, [TAREA_MINIMA], raiz=raiz, progreso=False)
@@ -152,7 +140,7 @@ class EjecutorConBomba(lote.EjecutorLocal):
 def test_proceso_que_se_cae_no_pierde_el_lote(copia_curso_minimo):
     raiz = copia_curso_minimo
     for alumno in ("ana", "bomba", "carla"):
-        entregar(raiz, alumno, _fuente(raiz))
+        entregar(raiz, alumno, fuente_minima(raiz))
     ejecutor = EjecutorConBomba(2)
     try:
         resumen = lote.calificar_carpeta(raiz / config.DIR_ENTREGAS, [TAREA_MINIMA], raiz=raiz, progreso=False,
@@ -173,8 +161,8 @@ def test_proceso_que_se_cae_no_pierde_el_lote(copia_curso_minimo):
 
 def test_dask_localcluster_de_verdad(copia_curso_minimo):
     raiz = copia_curso_minimo
-    entregar(raiz, "ana", _fuente(raiz))
-    entregar(raiz, "beto", _con_respuesta(raiz, "ej99_doble", "def doble(v):\n    return v"))
+    entregar(raiz, "ana", fuente_minima(raiz))
+    entregar(raiz, "beto", con_respuesta(raiz, "ej99_doble", "def doble(v):\n    return v"))
     resumen = lote.calificar_carpeta(raiz / config.DIR_ENTREGAS, [TAREA_MINIMA], trabajos=2, cluster="local",
                                      raiz=raiz, progreso=False)
     assert "con Dask local (2 procesos)" in resumen
