@@ -13,7 +13,6 @@ Objetivos en 2 núcleos: ≥ 2,5x nbgrader, a menos de un 15 % del ideal, ≤ 0,
 """
 from __future__ import annotations
 
-import argparse
 import copy
 import os
 import resource
@@ -27,7 +26,7 @@ from pathlib import Path
 import nbformat
 
 from curso import config
-from grader import calificacion, ejecucion, lote, mutaciones
+from grader import calificacion, cli, ejecucion, lote, mutaciones
 
 OBJETIVO_CUADERNO_S = 180
 OBJETIVO_RAZON = 2.5
@@ -209,7 +208,7 @@ def _solos(raiz: Path, tipos: dict) -> list[calificacion.Resultado]:
 
 
 def main(argv: list[str] | None = None) -> int:
-    p = argparse.ArgumentParser(prog="python -m grader.bench", description="Mide tiempos del curso y del calificador.")
+    p = cli.analizador("python -m grader.bench", "Mide tiempos del curso y del calificador.")
     p.add_argument("--alumnos", type=int, default=20, help="alumnos de la clase sintética (por defecto 20)")
     p.add_argument("--trabajos", type=int, default=os.cpu_count() or 2, help="trabajos a la vez del lote")
     p.add_argument("--sin-cuadernos", action="store_true", help="mide solo la clase sintética")

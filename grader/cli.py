@@ -26,6 +26,11 @@ _TRADUCCIONES = {
 argparse._ = lambda texto: _TRADUCCIONES.get(texto, texto)  # argparse en español
 
 
+def analizador(prog: str, descripcion: str) -> argparse.ArgumentParser:
+    """Un ArgumentParser con la ayuda y los errores en español (para otras órdenes del paquete)."""
+    return argparse.ArgumentParser(prog=prog, description=descripcion)
+
+
 def _tareas(valor: list[str] | None) -> list[str]:
     disponibles = config.tareas()
     if not valor:
