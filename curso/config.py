@@ -51,6 +51,8 @@ STUB_TEXTO = "ESCRIBE TU RESPUESTA AQUÍ"
 
 # Límites de una calificación (un trabajo = un alumno x un cuaderno).
 TIEMPO_POR_CELDA_S = 120        # tiempo máximo de una celda al calificar (después se interrumpe y se sigue)
+TIEMPO_POR_CELDA_COMPLETO_S = 600  # una celda de un cuaderno ejecutado entero, entrenamientos incluidos
+                                  # (ejecutar, nbval, Colab, bench, últimas): holgura para una máquina cargada
 TIEMPO_POR_CUADERNO_S = 600     # tiempo máximo de todas las celdas de una entrega
 TIEMPO_ARRANQUE_KERNEL_S = 60
 GRACIA_INTERRUPCION_S = 5       # lo que se espera a que una celda interrumpida se detenga antes de matar el kernel

@@ -41,7 +41,6 @@ from curso import config, datos
 from grader import cabecera, celdas, ejecucion
 
 ARCHIVOS_DEL_PAQUETE = ("pyproject.toml", "README.md", "curso")  # lo que necesita `pip install git+…`
-TIEMPO_POR_CELDA_S = 600
 
 
 @dataclass
@@ -198,7 +197,8 @@ def simular(tarea: str, carpeta: Path, datos_servidos: Path = config.RAIZ / conf
         km = AsyncKernelManager(kernel_name="colab", transport="ipc", ip=str(carpeta / "kernel"),
                                 connection_file=str(carpeta / "kernel.json"),
                                 kernel_spec_manager=KernelSpecManager(kernel_dirs=[str(carpeta / "kernels")]))
-        cliente = NotebookClient(nb, km=km, timeout=TIEMPO_POR_CELDA_S, allow_errors=not detener_en_error,
+        cliente = NotebookClient(nb, km=km, timeout=config.TIEMPO_POR_CELDA_COMPLETO_S,
+                                 allow_errors=not detener_en_error,
                                  record_timing=False, resources={"metadata": {"path": str(contenido)}})
         cliente.owns_km = True  # el KernelManager es nuestro, pero nbclient debe apagar el kernel al salir
         with cliente.setup_kernel(env=entorno_del_kernel(carpeta, url_datos)):

@@ -422,10 +422,13 @@ def ejecutar_con_limites(nb, kernel: Kernel, limites: Limites, omitir: bool = Tr
 # ---------------------------------------------------------------- ejecutar sin calificar (fuentes, banco)
 
 
-def cliente(nb, carpeta: Path, tiempo_por_celda: int = config.TIEMPO_POR_CELDA_S,
+def cliente(nb, carpeta: Path, tiempo_por_celda: int | None = None,
             aislamiento: Aislamiento | None = None, omitir: bool = True) -> NotebookClient:
     """Un NotebookClient que sigue tras los errores de celda (se anotan en las salidas), con su kernel en
-    una carpeta privada. Con ``omitir`` no ejecuta las celdas ``# OMITIR_AL_CALIFICAR``."""
+    una carpeta privada. Con ``omitir`` no ejecuta las celdas ``# OMITIR_AL_CALIFICAR``. Sin
+    ``tiempo_por_celda``, el de calificar o, si se ejecuta entero (sin omitir), el de un cuaderno completo."""
+    if tiempo_por_celda is None:
+        tiempo_por_celda = config.TIEMPO_POR_CELDA_S if omitir else config.TIEMPO_POR_CELDA_COMPLETO_S
     privada = carpeta_privada()
     km = _gestor(privada, aislamiento)
     c = NotebookClient(
@@ -445,7 +448,7 @@ def cliente(nb, carpeta: Path, tiempo_por_celda: int = config.TIEMPO_POR_CELDA_S
 
 
 @contextmanager
-def sesion(nb, carpeta: Path, tiempo_por_celda: int = config.TIEMPO_POR_CELDA_S,
+def sesion(nb, carpeta: Path, tiempo_por_celda: int | None = None,
            aislamiento: Aislamiento | None = None, omitir: bool = True):
     """Kernel abierto sobre ``nb``; dentro, ``cliente.execute_cell(celda, i)`` ejecuta celdas sueltas.
 
@@ -460,7 +463,7 @@ def sesion(nb, carpeta: Path, tiempo_por_celda: int = config.TIEMPO_POR_CELDA_S,
         shutil.rmtree(c.privada, ignore_errors=True)
 
 
-def ejecutar(nb, carpeta: Path, tiempo_por_celda: int = config.TIEMPO_POR_CELDA_S,
+def ejecutar(nb, carpeta: Path, tiempo_por_celda: int | None = None,
              aislamiento: Aislamiento | None = None, omitir: bool = True) -> str:
     """Ejecuta las celdas de ``nb`` en su sitio (todas si no ``omitir``), con ``carpeta`` como carpeta de
     trabajo. Devuelve el estado: ok, tiempo_agotado o kernel_murio (se para en la primera celda que agota

@@ -13,7 +13,7 @@ def orden_nbval(cuadernos: list[Path]) -> list[str]:
     """La orden de pytest que valida ``cuadernos`` con nbval (modo lax + reglas de saneado)."""
     return [
         sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "--nbval-lax",
-        "--nbval-cell-timeout", str(config.TIEMPO_POR_CELDA_S),
+        "--nbval-cell-timeout", str(config.TIEMPO_POR_CELDA_COMPLETO_S),
         "--sanitize-with", str(config.ARCHIVO_SANEAR_NBVAL), *map(str, cuadernos),
     ]
 
