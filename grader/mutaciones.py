@@ -8,6 +8,9 @@ solución. Así se comprueba que cada error pierde exactamente los puntos de su 
 from __future__ import annotations
 
 import copy
+import multiprocessing
+import os
+from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -88,13 +91,16 @@ class Banco:
         self.fuente = nbformat.read(config.cuaderno_fuente(tarea, raiz), as_version=4)
         self.nb, _ = calificacion.combinar(self.fuente, self.fuente)
         self.carpeta = config.cuaderno_fuente(tarea, raiz).parent
+        # Lo que viene tras la última celda calificada no cambia ninguna nota: no se ejecuta.
+        self.fin = 1 + max(i for i, c in enumerate(self.nb.cells)
+                           if c.cell_type == "code" and c.metadata.get("nbgrader", {}).get("grade"))
         self._sesion = None
         self.cliente = None
 
     def __enter__(self):
         self._sesion = ejecucion.sesion(self.nb, self.carpeta)
         self.cliente = self._sesion.__enter__()
-        self._ejecutar_desde(0, self.nb)
+        self._ejecutar_desde(0, self.nb, self.fin)
         self.base = calificacion.puntuar(self.nb, self.fuente)
         self.limpio = copy.deepcopy(self.nb)  # nbclient escribe cada celda ejecutada en cliente.nb
         self._sucio_desde = len(self.nb.cells)
@@ -133,7 +139,7 @@ class Banco:
         variante = copy.deepcopy(self.limpio)
         variante.cells[i] = _celda_respuesta(ejercicio, codigo)
         variante.cells[i].metadata["nbgrader"] = self.limpio.cells[i].metadata["nbgrader"]
-        self._ejecutar_desde(i, variante)
+        self._ejecutar_desde(i, variante, self.fin)
         self._sucio_desde = min(self._sucio_desde, i)
         return calificacion.puntuar(variante, self.fuente)
 
@@ -164,10 +170,28 @@ def _comparar(error: Error, notas, base) -> list[str]:
     return problemas
 
 
+def _probar_tramo(tarea: str, raiz: Path, pruebas: list[tuple[Error, bool]]):
+    """Prueba ``pruebas`` (en el orden del cuaderno) en un kernel propio: (notas de la solución, veredictos)."""
+    veredictos = []
+    with Banco(tarea, raiz) as banco:
+        for error, es_trampa in pruebas:
+            notas = banco.probar(error.ejercicio, error.codigo)
+            if es_trampa:
+                nota = next(n for n in notas if n.ejercicio == error.ejercicio)
+                problemas = [] if nota.puntos == 0 else [f"las trampas aprobaron {error.ejercicio}"]
+            else:
+                problemas = _comparar(error, notas, banco.base)
+            veredictos.append(Veredicto(error, notas, problemas))
+        return banco.base, veredictos
+
+
 def verificar(tarea: str, errores: list[Error] | None = None, trampas: bool = True,
-              raiz: Path = config.RAIZ) -> tuple[list[calificacion.NotaEjercicio], list[Veredicto]]:
+              raiz: Path = config.RAIZ, trabajos: int | None = None,
+              ) -> tuple[list[calificacion.NotaEjercicio], list[Veredicto]]:
     """Prueba cada respuesta errónea y, con ``trampas``, el primer error de cada ejercicio junto con
-    todas las trampas a la vez. Devuelve las notas de la solución y un veredicto por prueba."""
+    todas las trampas a la vez. Devuelve las notas de la solución y un veredicto por prueba, en el orden
+    del cuaderno. Con ``trabajos`` > 1 (por defecto, uno por núcleo) reparte las pruebas entre varios
+    kernels, cada uno en su proceso."""
     errores = cargar(tarea) if errores is None else errores
     pruebas = [(e, False) for e in errores]
     if trampas:
@@ -178,14 +202,17 @@ def verificar(tarea: str, errores: list[Error] | None = None, trampas: bool = Tr
         todas = "".join(TRAMPAS.values())
         pruebas += [(Error(e.ejercicio, f"{e.descripcion} + trampas ({', '.join(TRAMPAS)})", todas + e.codigo, ""),
                      True) for e in primeros.values()]
-    veredictos = []
-    with Banco(tarea, raiz) as banco:
-        for error, es_trampa in sorted(pruebas, key=lambda p: banco.posicion(p[0].ejercicio)):
-            notas = banco.probar(error.ejercicio, error.codigo)
-            if es_trampa:
-                nota = next(n for n in notas if n.ejercicio == error.ejercicio)
-                problemas = [] if nota.puntos == 0 else [f"las trampas aprobaron {error.ejercicio}"]
-            else:
-                problemas = _comparar(error, notas, banco.base)
-            veredictos.append(Veredicto(error, notas, problemas))
-        return banco.base, veredictos
+    fuente = nbformat.read(config.cuaderno_fuente(tarea, raiz), as_version=4)
+    posicion = {calificacion.id_estable(c): i for i, c in enumerate(fuente.cells)}
+    pruebas.sort(key=lambda p: posicion[p[0].ejercicio])
+    trabajos = max(1, min(trabajos or os.cpu_count() or 1, len(pruebas)))
+    if trabajos == 1:
+        return _probar_tramo(tarea, raiz, pruebas)
+    # Alternas (no seguidas): cada kernel recorre el cuaderno en orden y la carga queda repartida.
+    tramos = [pruebas[k::trabajos] for k in range(trabajos)]
+    with ProcessPoolExecutor(trabajos, mp_context=multiprocessing.get_context("spawn")) as grupo:
+        partes = list(grupo.map(_probar_tramo, [tarea] * trabajos, [raiz] * trabajos, tramos))
+    por_error = {(p[0].ejercicio, p[0].descripcion, p[0].codigo): k for k, p in enumerate(pruebas)}
+    veredictos = sorted((v for _, vs in partes for v in vs),
+                        key=lambda v: por_error[(v.error.ejercicio, v.error.descripcion, v.error.codigo)])
+    return partes[0][0], veredictos

@@ -90,21 +90,3 @@ def entregar(raiz: Path, alumno: str, nb_o_texto, tarea: str = TAREA_MINIMA) -> 
     else:
         nbformat.write(nb_o_texto, ruta)
     return ruta
-
-
-@pytest.fixture(scope="session")
-def solucion_calificada(tmp_path_factory):
-    """``solucion_calificada(tarea)`` -> (Resultado, carpeta con el cuaderno ejecutado) de calificar la fuente
-    como entrega. Se califica una sola vez por sesión: la comparten las pruebas que la necesitan."""
-    from grader import calificacion
-
-    hechas: dict[str, tuple] = {}
-
-    def calificar(tarea: str):
-        if tarea not in hechas:
-            carpeta = tmp_path_factory.mktemp(f"solucion-{tarea}")
-            fuente = config.cuaderno_fuente(tarea)
-            hechas[tarea] = (calificacion.calificar_entrega(fuente, fuente, "con_solucion", tarea, carpeta), carpeta)
-        return hechas[tarea]
-
-    return calificar

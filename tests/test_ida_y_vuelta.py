@@ -15,15 +15,15 @@ def _calificar(tarea, entrega, tmp_path):
 
 
 @pytest.mark.parametrize("tarea", TAREAS)
-def test_solucion_nota_maxima(tarea, solucion_calificada):
-    r, carpeta = solucion_calificada(tarea)
+def test_solucion_nota_maxima(tarea, tmp_path):
+    r = _calificar(tarea, config.cuaderno_fuente(tarea), tmp_path)
     assert r.estado == "ok", r.mensaje
     fallidas = [(n.ejercicio, n.mensaje) for n in r.notas if n.puntos is not None and n.puntos != n.maximo]
     assert not fallidas
     assert r.puntos == sum(n.maximo for n in r.notas if n.estado != "manual") > 0
     # Como al calificar (sin las celdas # OMITIR_AL_CALIFICAR), ninguna celda falla: nada de lo calificado
     # ni de lo que se muestra en la retroalimentación depende de un entrenamiento omitido.
-    ejecutado = nbformat.read(carpeta / f"{tarea}.ipynb", as_version=4)
+    ejecutado = nbformat.read(tmp_path / f"{tarea}.ipynb", as_version=4)
     assert ejecucion.errores(ejecutado) == []
 
 

@@ -24,7 +24,7 @@ def _nbgrader(raiz: Path, *args) -> subprocess.CompletedProcess:
 
 
 @pytest.mark.parametrize("tarea", TAREAS)
-def test_autograde_de_nbgrader_coincide(tarea, tmp_path, solucion_calificada):
+def test_autograde_de_nbgrader_coincide(tarea, tmp_path):
     raiz = tmp_path / "curso"
     raiz.mkdir()
     for enlace in ("grader", "data"):
@@ -35,34 +35,29 @@ def test_autograde_de_nbgrader_coincide(tarea, tmp_path, solucion_calificada):
     assert r.returncode == 0, r.stderr[-2000:]
     assert nbformat.read(config.cuaderno_publicado(tarea, raiz), 4) == nbformat.read(config.cuaderno_publicado(tarea), 4)
 
+    # Una sola entrega (cada ejecución de nbgrader cuesta): la solución con el primer error típico en un
+    # ejercicio. Cubre las dos cosas: ese ejercicio pierde sus puntos y todos los demás llevan la nota máxima.
     fuente = config.cuaderno_fuente(tarea)
     error = next(e for e in mutaciones.cargar(tarea) if not e.correcta)
-    entregas = {"con_solucion": nbformat.read(fuente, 4), "con_error": demo._con_error(fuente, error)}
-    for alumno, nb in entregas.items():
-        destino = raiz / config.DIR_ENTREGAS / alumno / tarea / f"{tarea}.ipynb"
-        destino.parent.mkdir(parents=True)
-        nbformat.write(nb, destino)
+    alumno = "con_error"
+    entrega = raiz / config.DIR_ENTREGAS / alumno / tarea / f"{tarea}.ipynb"
+    entrega.parent.mkdir(parents=True)
+    nbformat.write(demo._con_error(fuente, error), entrega)
     r = _nbgrader(raiz, "autograde", tarea)
     assert r.returncode == 0, r.stderr[-3000:]
     # nbgrader tampoco ejecuta las celdas # OMITIR_AL_CALIFICAR (la etiqueta sale de la marca)
-    calificado = nbformat.read(raiz / config.DIR_CALIFICADOS / "con_solucion" / tarea / f"{tarea}.ipynb", 4)
+    calificado = nbformat.read(raiz / config.DIR_CALIFICADOS / alumno / tarea / f"{tarea}.ipynb", 4)
     omitidas = [c for c in calificado.cells if celdas.se_omite(c)]
     assert all(c.execution_count is None for c in omitidas)  # 02 tiene varias; en 01 y 03 la lista está vacía
 
     from nbgrader.api import Gradebook
 
+    nuestro = calificacion.calificar_entrega(entrega, fuente, alumno, tarea, tmp_path / "nuestro")
     with Gradebook(f"sqlite:///{raiz / config.LIBRO}", config.CURSO_ID) as gb:
-        for alumno in entregas:
-            if alumno == "con_solucion":  # la entrega es la fuente tal cual: su nota ya la calculó la sesión
-                nuestro, _ = solucion_calificada(tarea)
-            else:
-                nuestro = calificacion.calificar_entrega(
-                    raiz / config.DIR_ENTREGAS / alumno / tarea / f"{tarea}.ipynb", fuente, alumno, tarea,
-                    tmp_path / "nuestro" / alumno)
-            for nota in nuestro.notas:
-                if nota.puntos is None:
-                    continue
-                plano = gb.find_grade(nota.grade_id, tarea, tarea, alumno).auto_score
-                assert plano == nota.puntos, f"{alumno} {nota.ejercicio}: nbgrader {plano}, nuestro {nota.puntos}"
-            maximo_automatico = sum(n.maximo for n in nuestro.notas if n.puntos is not None)
-            assert (nuestro.puntos < maximo_automatico) is (alumno == "con_error")
+        for nota in nuestro.notas:
+            if nota.puntos is None:
+                continue
+            plano = gb.find_grade(nota.grade_id, tarea, tarea, alumno).auto_score
+            assert plano == nota.puntos, f"{nota.ejercicio}: nbgrader {plano}, nuestro {nota.puntos}"
+    perdidos = {n.ejercicio for n in nuestro.notas if n.puntos is not None and n.puntos < n.maximo}
+    assert perdidos == {error.ejercicio}, perdidos
