@@ -12,7 +12,7 @@ import pytest
 
 from curso import config
 from grader import autoevaluacion, comparacion, fuentes
-from tests.conftest import TAREA_MINIMA, TAREAS
+from tests.conftest import TAREA_MINIMA, TAREAS, con_respuesta
 
 TAREA_COMPARAR = "98_comparar"
 CELDAS = [
@@ -133,15 +133,15 @@ def _nota(a, ejercicio):
     return next(n for n in a.notas if n.ejercicio == ejercicio)
 
 
-def test_autoevaluar_solo_pruebas_visibles(curso_minimo, tmp_path):
-    nb = nbformat.read(config.cuaderno_fuente(TAREA_MINIMA, curso_minimo), as_version=4)
-    for celda in nb.cells:
-        if celda.source.startswith("# EJERCICIO ej99_suma"):
-            # mal: la prueba oculta exige 15, la visible solo el tipo; autoevaluar no debe ver la oculta
-            celda.source = "# EJERCICIO ej99_suma\ntotal = 14"
+def _autoevaluar(nb, raiz, tmp_path):
     ruta = tmp_path / f"{TAREA_MINIMA}.ipynb"
     nbformat.write(nb, ruta)
-    a = autoevaluacion.autoevaluar(ruta, TAREA_MINIMA, curso_minimo)
+    return autoevaluacion.autoevaluar(ruta, TAREA_MINIMA, raiz)
+
+
+def test_autoevaluar_solo_pruebas_visibles(curso_minimo, tmp_path):
+    # mal: la prueba oculta exige 15, la visible solo el tipo; autoevaluar no debe ver la oculta
+    a = _autoevaluar(con_respuesta(curso_minimo, "ej99_suma", "total = 14"), curso_minimo, tmp_path)
     assert (_nota(a, "ej99_suma").puntos, _nota(a, "ej99_doble").puntos) == (2, 3)
     texto = autoevaluacion.texto(a)
     assert "No es la nota" in texto and "Puntos según las pruebas visibles: 5 de 5." in texto
@@ -153,9 +153,7 @@ def test_autoevaluar_en_blanco_y_con_error(curso_minimo, tmp_path):
     for celda in blanco.cells:
         if celda.source.startswith("# EJERCICIO ej99_doble"):
             celda.source = "# EJERCICIO ej99_doble\ndef doble(v):\n    return None"
-    ruta = tmp_path / f"{TAREA_MINIMA}.ipynb"
-    nbformat.write(blanco, ruta)
-    a = autoevaluacion.autoevaluar(ruta, TAREA_MINIMA, curso_minimo)
+    a = _autoevaluar(blanco, curso_minimo, tmp_path)
     assert _nota(a, "ej99_suma").estado == "sin_responder" and _nota(a, "ej99_doble").puntos == 0
     texto = autoevaluacion.texto(a)
     assert "todavía no has resuelto" in texto and "Puntos según las pruebas visibles: 0 de 5." in texto
