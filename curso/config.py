@@ -62,6 +62,9 @@ SALIDA_POR_CUADERNO_BYTES = 8 * 1024**2  # salida que se guarda de una entrega e
 AISLAR = True  # calificar con bubblewrap (sin red ni acceso a fuentes, entregas ajenas o libro)
 # Módulos que un kernel de la reserva importa antes de recibir su entrega (lo que importa la cabecera).
 MODULOS_PRECARGADOS = ("numpy", "pandas", "matplotlib.pyplot", "tensorflow", "keras", "curso")
+# Kernels que cada trabajador del lote tiene arrancando por delante: con 2, cada uno dispone de dos entregas
+# para importar TensorFlow (~4 s de CPU) mientras se califican otras, y casi nunca se le espera.
+KERNELS_EN_RESERVA = 2
 
 # Variables de entorno de todo kernel que ejecuta cuadernos (silencian TensorFlow).
 ENTORNO_KERNEL = {
@@ -69,6 +72,11 @@ ENTORNO_KERNEL = {
     "TF_ENABLE_ONEDNN_OPTS": "0",
     "PYTHONWARNINGS": "ignore::DeprecationWarning",
 }
+
+# Variables del proceso que lanza un kernel que el kernel no debe heredar: con PYTEST_CURRENT_TEST, ipykernel
+# deja de capturar la salida de C (stdout/stderr a nivel de descriptor) y un kernel sin memoria se comporta
+# distinto que al calificar de verdad; las pruebas deben ver el mismo kernel que un instructor.
+VARIABLES_NO_HEREDADAS = ("PYTEST_CURRENT_TEST",)
 
 # Paquetes cuya versión vigila la cabecera de cada cuaderno (nombre de distribución en requirements.txt).
 PAQUETES_VIGILADOS = ("tensorflow_cpu", "keras", "numpy")

@@ -80,6 +80,7 @@ class Resultado:
     banderas: list[str] = field(default_factory=list)  # claves de BANDERAS
     segundos: float = 0.0
     segundos_fijos: float = 0.0  # lo que no fue ejecutar celdas del alumno: kernel, cabecera, leer y escribir
+    segundos_espera_kernel: float = 0.0  # de ellos, esperando a que el kernel respondiera (arranque no oculto)
     segundos_cpu_kernel: float = 0.0  # CPU de los procesos del kernel (arranque incluido)
     limites: dict = field(default_factory=dict)  # los Limites con que se calificó
     huella: str = ""  # resumen de entrega + fuente + límites: si no cambia, el lote no vuelve a calificarla
@@ -499,6 +500,7 @@ def evaluar_entrega(entrega: Path, fuente: Path, alumno: str, tarea: str, carpet
         carpeta.mkdir(parents=True, exist_ok=True)
         nbformat.write(nb, carpeta / f"{tarea}.ipynb")
         resultado.segundos_fijos = round(time.monotonic() - inicio - registro.segundos_alumno(nb), 2)
+        resultado.segundos_espera_kernel = registro.segundos_espera_kernel
         resultado.segundos_cpu_kernel = registro.cpu_kernel_s
     except EntregaInvalida as e:
         resultado.estado, resultado.mensaje = "archivo_invalido", str(e)

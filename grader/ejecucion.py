@@ -20,13 +20,16 @@ import time
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
+from queue import Empty
 
 import nbformat
 import psutil
+from jupyter_client.asynchronous import AsyncKernelClient
 from jupyter_client.manager import AsyncKernelManager
 from jupyter_core.utils import run_sync
 from nbclient import NotebookClient
 from nbclient.exceptions import CellTimeoutError, DeadKernelError
+from traitlets import DottedObjectName, Type
 
 from curso import config
 from grader import cabecera, vigia
@@ -45,7 +48,8 @@ DIR_KERNELS = Path(tempfile.gettempdir()) / f"curso-kernels-{os.getuid()}"
 
 def entorno_kernel() -> dict[str, str]:
     """Variables de entorno de un kernel del curso: TF silencioso y la carpeta de grader/ y data/."""
-    return {**os.environ, **config.ENTORNO_KERNEL, config.VAR_RAIZ: str(config.RAIZ)}
+    heredadas = {k: v for k, v in os.environ.items() if k not in config.VARIABLES_NO_HEREDADAS}
+    return {**heredadas, **config.ENTORNO_KERNEL, config.VAR_RAIZ: str(config.RAIZ)}
 
 
 def carpeta_privada() -> Path:
@@ -106,10 +110,48 @@ def archivo_vigia(privada: Path) -> Path:
     return privada / "vigia.json"
 
 
+class ClienteKernelPronto(AsyncKernelClient):
+    """Cliente de kernel que lo da por listo en cuanto iopub entrega el «idle» de su ``kernel_info``.
+
+    jupyter_client espera además 0,2 s de silencio en iopub antes de volver: ese tiempo se pagaba en cada
+    cuaderno calificado. Recibir el «idle» de nuestra petición ya prueba que iopub está conectado.
+    """
+
+    async def wait_for_ready(self, timeout: float | None = None) -> None:
+        limite = time.monotonic() + (float("inf") if timeout is None else timeout)
+        while True:
+            peticion = self.kernel_info()
+            if await self._respondio(peticion, min(1.0, max(0.0, limite - time.monotonic()))):
+                return
+            if not await self._async_is_alive():
+                raise RuntimeError("el kernel murió antes de responder a kernel_info")
+            if time.monotonic() >= limite:
+                raise RuntimeError(f"el kernel no respondió en {timeout} s")
+
+    async def _respondio(self, peticion: str, espera_s: float) -> bool:
+        """¿Llegaron la respuesta de ``peticion`` por shell y su «idle» por iopub antes de ``espera_s``?"""
+        fin = time.monotonic() + espera_s
+        try:
+            while True:
+                msg = await self.shell_channel.get_msg(timeout=max(0.0, fin - time.monotonic()))
+                if msg["parent_header"].get("msg_id") == peticion:
+                    self._handle_kernel_info_reply(msg)
+                    break
+            while True:
+                msg = await self.iopub_channel.get_msg(timeout=max(0.0, fin - time.monotonic()))
+                if (msg["parent_header"].get("msg_id") == peticion and msg["msg_type"] == "status"
+                        and msg["content"].get("execution_state") == "idle"):
+                    return True
+        except Empty:
+            return False
+
+
 class KernelAislado(AsyncKernelManager):
     """KernelManager que lanza el kernel dentro de un ``Aislamiento`` y lo interrumpe por mensaje
     (una señal enviada desde fuera no atraviesa la sesión nueva de la caja)."""
 
+    client_class = DottedObjectName(f"{__name__}.ClienteKernelPronto")
+    client_factory = Type(ClienteKernelPronto)
     aislamiento: Aislamiento | None = None
     privada: Path | None = None
 
@@ -177,7 +219,12 @@ class Kernel:
             return False
 
     def destruir(self) -> None:
+        """Mata el kernel (sin la espera a intervalos de 0,1 s de jupyter_client) y borra su carpeta."""
         try:
+            proceso = getattr(self.km.provisioner, "process", None)
+            if proceso is not None and proceso.poll() is None:
+                proceso.kill()
+                proceso.wait(timeout=5)
             if self.km.has_kernel:
                 run_sync(self.km.shutdown_kernel)(now=True)
         except Exception:  # ya muerto o a medio arrancar: nada más que hacer

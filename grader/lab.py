@@ -50,7 +50,8 @@ def entorno(instructor: bool) -> dict[str, str]:
         previas = [p for p in os.environ.get(variable, "").split(os.pathsep) if p]
         return os.pathsep.join([str(r) for r in rutas] + previas)
 
-    return {**os.environ, **config.ENTORNO_KERNEL,
+    heredadas = {k: v for k, v in os.environ.items() if k not in config.VARIABLES_NO_HEREDADAS}
+    return {**heredadas, **config.ENTORNO_KERNEL,
             "JUPYTER_CONFIG_PATH": delante("JUPYTER_CONFIG_PATH", rutas_config(instructor)),
             "PATH": delante("PATH", [Path(sys.executable).parent])}
 
@@ -75,12 +76,18 @@ def archivo_de_estado(pid: int) -> Path:
     return Path(jupyter_runtime_dir()) / f"jpserver-{pid}.json"
 
 
-def esperar_direccion(proceso: subprocess.Popen) -> str | None:
-    """La dirección de JupyterLab con su token, en cuanto el servidor la publica (None si terminó antes)."""
+def esperar_direccion(proceso: subprocess.Popen, lanzado: float) -> str | None:
+    """La dirección de JupyterLab con su token, en cuanto el servidor la publica (None si terminó antes).
+
+    Solo vale un archivo de estado escrito después de ``lanzado`` (``time.time()``): con pocos PID posibles,
+    el de un servidor antiguo que no se cerró bien puede tener el mismo nombre y otra dirección.
+    """
     estado = archivo_de_estado(proceso.pid)
     limite = time.monotonic() + ESPERA_ARRANQUE_S
     while time.monotonic() < limite and proceso.poll() is None:
         try:
+            if estado.stat().st_mtime < lanzado - 1:
+                raise OSError("archivo de estado de otro servidor")
             info = json.loads(estado.read_text(encoding="utf-8"))
         except (OSError, ValueError):
             time.sleep(0.2)
@@ -108,12 +115,13 @@ def aviso(direccion: str, instructor: bool, con_navegador: bool) -> str:
 def ejecutar(instructor: bool = False, puerto: int | None = None, navegador: bool | None = None) -> int:
     """Arranca JupyterLab, imprime su dirección y espera a que termine (Ctrl+C lo para, como siempre)."""
     args = orden(instructor, puerto, navegador)
+    lanzado = time.time()
     proceso = subprocess.Popen(args, cwd=carpeta_servida(instructor), env=entorno(instructor))
     anterior = signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl+C lo gestiona Jupyter (pide confirmación)
     if hasattr(signal, "SIGTERM"):
         signal.signal(signal.SIGTERM, lambda *_: proceso.terminate())  # quien pare esta orden para el servidor
     try:
-        direccion = esperar_direccion(proceso)
+        direccion = esperar_direccion(proceso, lanzado)
         if direccion:
             print(aviso(direccion, instructor, "--no-browser" not in args), flush=True)
         return proceso.wait()

@@ -95,9 +95,15 @@ def _reserva(raiz: Path, limites: Limites):
         return None  # evaluar_entrega lo dirá en el resultado
     clave = (str(raiz), limites)
     if clave not in _RESERVAS:
-        _RESERVAS[clave] = reserva.Reserva(calificacion.aislamiento_para(raiz, limites))
+        _RESERVAS[clave] = reserva.Reserva(calificacion.aislamiento_para(raiz, limites), config.KERNELS_EN_RESERVA)
         _RESERVAS[clave].llenar()
     return _RESERVAS[clave]
+
+
+def cerrar_reservas() -> None:
+    """Destruye los kernels de reserva de este proceso que no llegaron a usarse."""
+    while _RESERVAS:
+        _RESERVAS.popitem()[1].cerrar()
 
 
 def ejecutar_trabajo(trabajo: Trabajo, raiz: Path, limites: Limites, firma: str) -> Resultado:
@@ -145,7 +151,7 @@ class EjecutorEnProceso:
         pass
 
     def cerrar(self) -> None:
-        pass
+        cerrar_reservas()
 
 
 class EjecutorLocal:

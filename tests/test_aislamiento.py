@@ -101,3 +101,13 @@ def test_curso_bajo_tmp_la_primera_celda_no_falla():
         assert errores == [], f"la primera celda falla con el curso bajo /tmp: {errores}"
         assert "Listo: TensorFlow" in "".join(s.get("text", "") for s in primera.outputs)
         assert resultado["estado"] == "ok" and resultado["puntos"] == resultado["maximo"] > 0
+
+
+def test_el_kernel_no_hereda_las_variables_de_pytest():
+    """Con PYTEST_CURRENT_TEST ipykernel deja de capturar la salida de C: las pruebas verían otro kernel."""
+    from grader import lab
+
+    assert "PYTEST_CURRENT_TEST" in os.environ  # la pone pytest: sin ella esta prueba no probaría nada
+    for entorno in (ejecucion.entorno_kernel(), lab.entorno(instructor=False)):
+        assert not set(config.VARIABLES_NO_HEREDADAS) & set(entorno)
+        assert entorno["HOME"] == os.environ["HOME"]  # lo demás sí se hereda

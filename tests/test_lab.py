@@ -15,6 +15,7 @@ import threading
 import urllib.error
 import urllib.request
 import uuid
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from datetime import datetime, timezone
 
@@ -138,21 +139,26 @@ def test_make_lab_sirve_los_cuadernos_y_ejecuta_su_primera_celda(tmp_path):
         raiz = _pedir(base, token, "/api/contents")
         assert {c["name"] for c in raiz["content"]} >= set(TAREAS)
         assert config.DIR_FUENTES not in {c["name"] for c in raiz["content"]}, "el alumno no debe ver las soluciones"
-        for tarea in TAREAS:
-            modelo = _pedir(base, token, f"/api/contents/{tarea}/{tarea}.ipynb")
-            assert modelo["type"] == "notebook"
-            nb = nbformat.from_dict(modelo["content"])
-            primera = next(c for c in nb.cells if c.cell_type == "code")
-            assert cabecera.es_cabecera(primera), f"{tarea}: la primera celda de código no es la cabecera"
-            sesion = _pedir(base, token, "/api/sessions", "POST", {
-                "path": f"{tarea}/{tarea}.ipynb", "name": f"{tarea}.ipynb", "type": "notebook",
-                "kernel": {"name": "python3"}})
-            try:
-                texto, errores = _ejecutar_en_kernel(base, token, sesion["kernel"]["id"], primera.source)
-            finally:
-                _pedir(base, token, f"/api/sessions/{sesion['id']}", "DELETE")
-            assert errores == [], f"{tarea}: la primera celda falla en JupyterLab: {errores}"
-            assert "Listo: TensorFlow" in texto, texto
+        # los cuadernos a la vez, como un alumno con varias pestañas (y la prueba tarda la mitad)
+        with ThreadPoolExecutor(max_workers=len(TAREAS)) as grupo:
+            for tarea, (texto, errores) in zip(TAREAS, grupo.map(lambda t: _primera_celda(base, token, t), TAREAS)):
+                assert errores == [], f"{tarea}: la primera celda falla en JupyterLab: {errores}"
+                assert "Listo: TensorFlow" in texto, f"{tarea}: {texto}"
+
+
+def _primera_celda(base: str, token: str, tarea: str) -> tuple[str, list[str]]:
+    """Abre el cuaderno de ``tarea`` en una sesión de JupyterLab y ejecuta su primera celda de código."""
+    modelo = _pedir(base, token, f"/api/contents/{tarea}/{tarea}.ipynb")
+    assert modelo["type"] == "notebook"
+    nb = nbformat.from_dict(modelo["content"])
+    primera = next(c for c in nb.cells if c.cell_type == "code")
+    assert cabecera.es_cabecera(primera), f"{tarea}: la primera celda de código no es la cabecera"
+    sesion = _pedir(base, token, "/api/sessions", "POST", {
+        "path": f"{tarea}/{tarea}.ipynb", "name": f"{tarea}.ipynb", "type": "notebook", "kernel": {"name": "python3"}})
+    try:
+        return _ejecutar_en_kernel(base, token, sesion["kernel"]["id"], primera.source)
+    finally:
+        _pedir(base, token, f"/api/sessions/{sesion['id']}", "DELETE")
 
 
 def test_make_lab_en_espanol_y_sin_herramientas_del_instructor(tmp_path):
@@ -197,3 +203,26 @@ def test_pantalla_en_linux_segun_display(monkeypatch):
     assert lab.hay_pantalla()
     monkeypatch.delenv("DISPLAY")
     assert not lab.hay_pantalla()
+
+
+def test_no_se_fia_del_archivo_de_estado_de_un_servidor_antiguo(monkeypatch, tmp_path):
+    """Con 32 768 PID posibles, un jpserver-<pid>.json viejo con el mismo PID daría una dirección muerta."""
+    import time
+
+    from grader import lab
+
+    estado = tmp_path / "jpserver-1234.json"
+    estado.write_text(json.dumps({"url": "http://127.0.0.1:9999/", "token": "viejo"}))
+    os.utime(estado, (time.time() - 3600, time.time() - 3600))
+    monkeypatch.setattr(lab, "archivo_de_estado", lambda pid: estado)
+
+    class Proceso:  # sigue vivo tres consultas y luego termina sin publicar nada nuevo
+        pid, consultas = 1234, 0
+
+        def poll(self):
+            self.consultas += 1
+            return None if self.consultas <= 3 else 1
+
+    assert lab.esperar_direccion(Proceso(), lanzado=time.time()) is None
+    estado.write_text(json.dumps({"url": "http://127.0.0.1:8888/", "token": "nuevo"}))
+    assert lab.esperar_direccion(Proceso(), lanzado=time.time()) == "http://127.0.0.1:8888/lab?token=nuevo"

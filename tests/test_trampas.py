@@ -31,7 +31,8 @@ def _calificar(raiz, alumno, nb, limites=None, precargado=False):
     """Califica una entrega; con ``precargado``, en un kernel de la reserva (TensorFlow ya importado), para que
     el tiempo de las celdas no dependa de lo que tarde en importarse en una máquina cargada."""
     ruta = entregar(raiz, alumno, nb)
-    reserva = Reserva(calificacion.aislamiento_para(raiz, limites or Limites())) if precargado else None
+    # tamaño 0: ningún kernel por adelantado; ``tomar`` lanza uno precargado para esta entrega y nada más
+    reserva = Reserva(calificacion.aislamiento_para(raiz, limites or Limites()), tamano=0) if precargado else None
     try:
         return calificacion.calificar_entrega(ruta, config.cuaderno_fuente(TAREA_MINIMA, raiz), alumno, TAREA_MINIMA,
                                               raiz / config.DIR_CALIFICADOS / alumno / TAREA_MINIMA, limites=limites,
@@ -132,11 +133,11 @@ def test_salida_gigante_se_recorta_y_la_respuesta_cuenta(copia_curso_minimo):
 
 def test_bucle_en_medio_se_interrumpe_y_sigue(copia_curso_minimo):
     nb = _con_respuestas(copia_curso_minimo, ej99_suma="while True:\n    pass")
-    r = _calificar(copia_curso_minimo, "bucle", nb, Limites(tiempo_por_celda_s=20), precargado=True)
+    r = _calificar(copia_curso_minimo, "bucle", nb, Limites(tiempo_por_celda_s=6), precargado=True)
     assert r.estado == "tiempo_agotado" and r.banderas == ["tiempo_agotado"]
     suma, doble = _nota(r, "ej99_suma"), _nota(r, "ej99_doble")
     assert suma.puntos == 0 and suma.estado == "tiempo_agotado"
-    assert "La celda del ejercicio ej99_suma tardó más de 20 s y se interrumpió" in suma.mensaje
+    assert "La celda del ejercicio ej99_suma tardó más de 6 s y se interrumpió" in suma.mensaje
     assert doble.puntos == 3  # el ejercicio siguiente se calificó
     assert "El resto del cuaderno se ejecutó" in r.mensaje
 
@@ -144,7 +145,7 @@ def test_bucle_en_medio_se_interrumpe_y_sigue(copia_curso_minimo):
 def test_bucle_que_ignora_la_interrupcion(copia_curso_minimo):
     nb = _con_respuestas(copia_curso_minimo, ej99_suma="import signal\nsignal.signal(signal.SIGINT, signal.SIG_IGN)\n"
                                                        "while True:\n    pass")
-    r = _calificar(copia_curso_minimo, "terco", nb, Limites(tiempo_por_celda_s=20), precargado=True)
+    r = _calificar(copia_curso_minimo, "terco", nb, Limites(tiempo_por_celda_s=6), precargado=True)
     doble = _nota(r, "ej99_doble")
     assert _nota(r, "ej99_suma").puntos == 0 and doble.puntos == 0
     assert doble.estado == "no_ejecutado"
@@ -154,12 +155,12 @@ def test_bucle_que_ignora_la_interrupcion(copia_curso_minimo):
 
 def test_tiempo_total_del_cuaderno(copia_curso_minimo):
     nb = _con_respuestas(copia_curso_minimo, ej99_suma="import time\ntime.sleep(120)")
-    r = _calificar(copia_curso_minimo, "lento", nb, Limites(tiempo_por_celda_s=100, tiempo_total_s=30),
+    r = _calificar(copia_curso_minimo, "lento", nb, Limites(tiempo_por_celda_s=60, tiempo_total_s=12),
                    precargado=True)
     suma, doble = _nota(r, "ej99_suma"), _nota(r, "ej99_doble")
-    assert suma.estado == "tiempo_agotado" and "agotó el tiempo total del cuaderno (30 s)" in suma.mensaje
+    assert suma.estado == "tiempo_agotado" and "agotó el tiempo total del cuaderno (12 s)" in suma.mensaje
     assert doble.puntos == 0 and doble.estado == "no_ejecutado"
-    assert "se agotó el tiempo total del cuaderno (30 s)" in doble.mensaje
+    assert "se agotó el tiempo total del cuaderno (12 s)" in doble.mensaje
 
 
 def test_kernel_sin_memoria_lo_dice(copia_curso_minimo):

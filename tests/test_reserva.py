@@ -1,0 +1,38 @@
+"""La reserva de kernels: tiene ``tamano`` kernels arrancando por delante, cada uno sirve a una sola entrega y
+al cerrar no deja ninguno (ni su carpeta privada)."""
+from __future__ import annotations
+
+from curso import config
+from grader import calificacion, lote
+from grader.limites import Limites
+from grader.reserva import Reserva
+
+
+def test_reserva_por_delante_un_kernel_por_entrega_y_nada_al_cerrar():
+    reserva = Reserva(calificacion.aislamiento_para(config.RAIZ, Limites()), tamano=2)
+    reserva.llenar()
+    assert len(reserva._listos) == 2
+    primero, segundo = reserva.tomar(), reserva.tomar()
+    try:
+        assert len(reserva._listos) == 2, "tras cada entrega la reserva vuelve a tener 2 kernels arrancando"
+        privadas = {primero.privada, segundo.privada, *(k.privada for k in reserva._listos)}
+        assert len(privadas) == 4, "cada kernel tiene su propia carpeta privada"
+        muerto = reserva._listos[0]
+        muerto.destruir()
+        tercero = reserva.tomar()
+        assert tercero is not muerto and tercero.vivo(), "un kernel muerto de la reserva no se entrega"
+        tercero.destruir()
+    finally:
+        primero.destruir()
+        segundo.destruir()
+        quedaban = list(reserva._listos)
+        reserva.cerrar()
+    assert quedaban and not any(k.privada.exists() for k in [primero, segundo, *quedaban])
+
+
+def test_el_lote_en_este_proceso_cierra_sus_reservas(copia_curso_minimo):
+    lote._reserva(copia_curso_minimo, Limites())
+    kernels = [k for r in lote._RESERVAS.values() for k in r._listos]
+    assert len(kernels) == config.KERNELS_EN_RESERVA
+    lote.EjecutorEnProceso().cerrar()
+    assert not lote._RESERVAS and not any(k.privada.exists() for k in kernels)
