@@ -12,6 +12,23 @@ from grader import fuentes
 
 TAREAS = config.tareas()
 
+# Lo más largo primero (medido con --durations en CI): `make test` reparte las pruebas entre un proceso por
+# núcleo (pytest-xdist) y así ninguno se queda al final ejecutando él solo un cuaderno entero.
+LARGAS_PRIMERO = (
+    "test_nbval.py::test_fuente_reproduce_sus_salidas",
+    "test_ida_y_vuelta.py::test_errores_tipicos_pierden_solo_sus_puntos",
+    "test_nbgrader_plano.py::test_autograde_de_nbgrader_coincide",
+    "test_lab.py::test_make_lab_sirve_los_cuadernos",
+)
+
+
+def pytest_collection_modifyitems(items):
+    """Ordena las pruebas largas al principio (el orden no cambia qué se prueba)."""
+    def rango(item) -> int:
+        return next((i for i, prefijo in enumerate(LARGAS_PRIMERO) if prefijo in item.nodeid), len(LARGAS_PRIMERO))
+
+    items.sort(key=rango)
+
 # Un cuaderno mínimo con dos ejercicios y una respuesta escrita, con las mismas marcas que el curso.
 CELDAS_MINIMAS = [
     ("markdown", "# 99 · Curso mínimo de prueba"),

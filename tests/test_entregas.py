@@ -131,8 +131,8 @@ def test_stderr_en_una_prueba_no_quita_puntos(copia_curso_minimo):
 
 def test_bucle_infinito_agota_el_tiempo(copia_curso_minimo):
     r = _calificar(copia_curso_minimo, "luis", con_respuesta(copia_curso_minimo, "ej99_doble", "while True:\n    pass"),
-                   tiempo_por_celda=10)  # el kernel en frío importa TensorFlow en la cabecera (~4 s)
-    assert r.estado == "tiempo_agotado" and "tardó más de 10 s" in r.mensaje
+                   tiempo_por_celda=20)  # kernel en frío: la cabecera importa TensorFlow (~4 s, más si hay carga)
+    assert r.estado == "tiempo_agotado" and "tardó más de 20 s" in r.mensaje
     assert _puntos(r) == {"ej99_suma": 2, "ej99_doble": 0, "ej99_explica": None}
 
 
