@@ -46,10 +46,14 @@ DIR_KERNELS = Path(tempfile.gettempdir()) / f"curso-kernels-{os.getuid()}"
 """Aquí vive la carpeta privada de cada kernel; ninguna caja ve esta carpeta salvo su propia subcarpeta."""
 
 
+def entorno_heredado() -> dict[str, str]:
+    """Las variables de este proceso que hereda un kernel (sin ``config.VARIABLES_NO_HEREDADAS``)."""
+    return {k: v for k, v in os.environ.items() if k not in config.VARIABLES_NO_HEREDADAS}
+
+
 def entorno_kernel() -> dict[str, str]:
     """Variables de entorno de un kernel del curso: TF silencioso y la carpeta de grader/ y data/."""
-    heredadas = {k: v for k, v in os.environ.items() if k not in config.VARIABLES_NO_HEREDADAS}
-    return {**heredadas, **config.ENTORNO_KERNEL, config.VAR_RAIZ: str(config.RAIZ)}
+    return {**entorno_heredado(), **config.ENTORNO_KERNEL, config.VAR_RAIZ: str(config.RAIZ)}
 
 
 def carpeta_privada() -> Path:

@@ -18,6 +18,7 @@ import time
 from pathlib import Path
 
 from curso import config
+from grader.ejecucion import entorno_heredado
 
 DIR_CONFIG_JUPYTER = config.RAIZ / "grader" / "jupyter"
 ESPERA_ARRANQUE_S = 120
@@ -50,8 +51,7 @@ def entorno(instructor: bool) -> dict[str, str]:
         previas = [p for p in os.environ.get(variable, "").split(os.pathsep) if p]
         return os.pathsep.join([str(r) for r in rutas] + previas)
 
-    heredadas = {k: v for k, v in os.environ.items() if k not in config.VARIABLES_NO_HEREDADAS}
-    return {**heredadas, **config.ENTORNO_KERNEL,
+    return {**entorno_heredado(), **config.ENTORNO_KERNEL,
             "JUPYTER_CONFIG_PATH": delante("JUPYTER_CONFIG_PATH", rutas_config(instructor)),
             "PATH": delante("PATH", [Path(sys.executable).parent])}
 
