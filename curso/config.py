@@ -65,6 +65,9 @@ MODULOS_PRECARGADOS = ("numpy", "pandas", "matplotlib.pyplot", "tensorflow", "ke
 # Kernels que cada trabajador del lote tiene arrancando por delante: con 2, cada uno dispone de dos entregas
 # para importar TensorFlow (~4 s de CPU) mientras se califican otras, y casi nunca se le espera.
 KERNELS_EN_RESERVA = 2
+# Los kernels de la reserva nacen clonados (fork) de una madre por trabajador que ya importó esos módulos, en
+# vez de importarlos cada uno (grader/clonacion.py); si el sistema no deja encerrar un clon, se lanzan como siempre.
+CLONAR_KERNELS = True
 
 # Variables de entorno de todo kernel que ejecuta cuadernos (silencian TensorFlow).
 ENTORNO_KERNEL = {

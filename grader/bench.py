@@ -6,7 +6,7 @@
    ``nbgrader autograde`` en serie (sin nada nuestro), entrega a entrega en frío (cada una sola, con su
    kernel lanzado en el momento) y por ``python -m grader calificar --trabajos N``. Informa tiempos de pared y
    de CPU, la razón entre nbgrader y el lote, el ideal (suma de los tiempos de cada entrega sola ÷ núcleos),
-   el coste fijo por cuaderno antes (kernel en frío) y después (reserva de kernels) y si las notas de las
+   el coste fijo por cuaderno antes (kernel en frío) y después (reserva de kernels clonados) y si las notas de las
    entregas honestas coinciden con las de nbgrader.
 
 Objetivos en 2 núcleos: ≥ 2,5x nbgrader, a menos de un 15 % del ideal, ≤ 0,5 s de coste fijo por cuaderno.
@@ -24,6 +24,7 @@ import time
 from pathlib import Path
 
 import nbformat
+import psutil
 from jupyter_core.utils import run_sync
 
 from curso import config
@@ -85,14 +86,15 @@ def crear_curso(raiz: Path, tareas: list[str]) -> None:
 
 
 def crear_clase(raiz: Path, tareas: list[str], alumnos: int) -> dict[tuple[str, str], str]:
-    """Entregas de ``alumnos`` alumnos; devuelve el tipo de cada (alumno, tarea)."""
+    """Entregas de ``alumnos`` alumnos; devuelve el tipo de cada (alumno, tarea). Los tipos se reparten en
+    proporción a ``TIPOS`` sobre todas las entregas de la clase (también con menos de ``len(TIPOS)`` alumnos)."""
     tipos = {}
     for tarea in tareas:
         fuente = config.cuaderno_fuente(tarea)
         errores = [e for e in mutaciones.cargar(tarea) if not e.correcta]
         for i in range(alumnos):
             alumno = f"alumno{i:02d}"
-            tipo = TIPOS[(i + tareas.index(tarea)) % len(TIPOS)]
+            tipo = TIPOS[(i * len(tareas) + tareas.index(tarea)) % len(TIPOS)]
             destino = raiz / config.DIR_ENTREGAS / alumno / tarea / f"{tarea}.ipynb"
             destino.parent.mkdir(parents=True, exist_ok=True)
             if tipo == "solucion":
@@ -190,10 +192,11 @@ def clase(alumnos: int, trabajos: int) -> bool:
         print(f"  ideal (Σ tiempos solos ÷ {nucleos}):       {ideal:7.1f} s   lote: {exceso:+.0%} "
               f"(objetivo ≤ +{OBJETIVO_IDEAL:.0%})")
         print(f"  coste fijo por cuaderno:            antes (kernel en frío) {frio:.2f} s, "
-              f"después (reserva) {fijo:.2f} s   (objetivo ≤ {OBJETIVO_FIJO_S} s)")
+              f"después (reserva de clones) {fijo:.2f} s   (objetivo ≤ {OBJETIVO_FIJO_S} s)")
+        kernel_cpu, madre_cpu = cpu_arranque()
         print(f"    de él, esperando al kernel:       antes {espera_frio:.2f} s, después {espera:.2f} s; "
-              f"arrancar un kernel e importar las bibliotecas cuesta {cpu_arranque():.1f} s de CPU, "
-              "que la reserva oculta pero no ahorra")
+              f"un kernel de la reserva cuesta {kernel_cpu:.2f} s de CPU hasta que responde "
+              f"(su madre importó las bibliotecas una vez por trabajador: {madre_cpu:.1f} s)")
         print(f"  notas de las {honestas} entregas honestas iguales a las de nbgrader: "
               + ("sí" if not distintas else f"NO, {len(distintas)} distintas: {distintas[:5]}"))
         bien = razon >= OBJETIVO_RAZON and exceso <= OBJETIVO_IDEAL and fijo <= OBJETIVO_FIJO_S and not distintas
@@ -206,18 +209,28 @@ def _media(resultados: list, campo: str) -> float:
     return sum(getattr(r, campo) for r in resultados) / max(1, len(resultados))
 
 
-def cpu_arranque() -> float:
-    """Segundos de CPU de arrancar un kernel de la reserva (en su caja, importando las bibliotecas del curso)."""
-    kernel = ejecucion.lanzar_kernel(calificacion.aislamiento_para(config.RAIZ, Limites()),
-                                     precargar=True)
+def cpu_arranque() -> tuple[float, float]:
+    """Segundos de CPU de un kernel de la reserva hasta que responde y los de su madre (importar las bibliotecas
+    del curso, una vez por trabajador). Si no se puede clonar, el kernel las importa: madre 0."""
+    from grader.reserva import Reserva
+
+    reserva = Reserva(calificacion.aislamiento_para(config.RAIZ, Limites()), tamano=0)
     try:
-        cliente = kernel.km.client()
-        cliente.start_channels()
-        run_sync(cliente.wait_for_ready)(timeout=config.TIEMPO_ARRANQUE_KERNEL_S)
-        cliente.stop_channels()
-        return kernel.cpu()
+        madre = 0.0
+        if reserva.clona():
+            raiz = psutil.Process(reserva.madre.proceso.pid)
+            madre = sum(sum(p.cpu_times()[:2]) for p in [raiz, *raiz.children(recursive=True)])
+        kernel = reserva.tomar()
+        try:
+            cliente = kernel.km.client()
+            cliente.start_channels()
+            run_sync(cliente.wait_for_ready)(timeout=config.TIEMPO_ARRANQUE_KERNEL_S)
+            cliente.stop_channels()
+            return kernel.cpu(), madre
+        finally:
+            kernel.destruir()
     finally:
-        kernel.destruir()
+        reserva.cerrar()
 
 
 def _solos(raiz: Path, tipos: dict) -> list[calificacion.Resultado]:

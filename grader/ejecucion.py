@@ -81,32 +81,52 @@ class Aislamiento:
     def disponible() -> bool:
         return shutil.which("bwrap") is not None and shutil.which("prlimit") is not None
 
-    def prefijo(self, privada: Path) -> list[str]:
-        """Orden que envuelve la del kernel."""
-        tope = ["prlimit", f"--as={self.memoria_bytes}", "--"] if shutil.which("prlimit") else []
-        tope += [sys.executable, "-I", str(Path(vigia.__file__).resolve()), str(archivo_vigia(privada)), "--"]
-        if not self.aislar:
-            return tope
-        args = ["bwrap", "--die-with-parent", "--new-session", "--unshare-net", "--unshare-pid", "--unshare-ipc",
-                "--ro-bind", "/", "/", "--dev", "/dev", "--proc", "/proc", "--tmpfs", "/tmp"]
-        # Si el curso o el entorno viven bajo /tmp, vuelven a verse (solo lectura) tras el /tmp vacío.
+    # Variables que fija la caja: todo lo que el kernel escribe (configuración, temporales) cae en su /tmp propio;
+    # en otro espacio de PID el padre no es visible: ipykernel no debe vigilarlo (si el calificador muere, el
+    # kernel muere con él por otra vía: --die-with-parent o la señal de muerte del padre de un clon)
+    VARIABLES_CAJA = {"HOME": "/tmp", "MPLCONFIGDIR": "/tmp/mpl", "IPYTHONDIR": "/tmp/ipython", "TMPDIR": "/tmp",
+                      "JPY_PARENT_PID": "1"}
+
+    def rutas_bajo_tmp(self) -> list[Path]:
+        """Carpetas del curso y del entorno que viven bajo /tmp: vuelven a verse (solo lectura) tras el /tmp vacío."""
         tmp = Path(tempfile.gettempdir()).resolve()
-        for ruta in {config.RAIZ / "curso", config.RAIZ / "grader", config.RAIZ / config.DIR_DATOS,
-                     Path(sys.prefix), Path(sys.base_prefix)}:
-            if ruta.resolve().is_relative_to(tmp) or ruta.resolve().is_relative_to("/tmp"):
-                args += ["--ro-bind", str(ruta), str(ruta)]
+        rutas = {config.RAIZ / "curso", config.RAIZ / "grader", config.RAIZ / config.DIR_DATOS,
+                 Path(sys.prefix), Path(sys.base_prefix)}
+        return sorted(r for r in rutas if r.resolve().is_relative_to(tmp) or r.resolve().is_relative_to("/tmp"))
+
+    def caja(self, privada: Path | None, pid_propio: bool = True) -> list[str]:
+        """Orden de bubblewrap (sin el ``--`` final). Con ``privada``, la caja solo ve esa carpeta de
+        ``DIR_KERNELS``; con ``None`` las ve todas (la de la madre de los clones, que no ejecuta código ajeno)."""
+        args = ["bwrap", "--die-with-parent", "--new-session", "--unshare-net", "--unshare-ipc"]
+        args += ["--ro-bind", "/", "/", "--dev", "/dev"]
+        # sin espacio de PID propio (la madre) se queda el /proc del sistema: los clones montan el suyo, y Linux
+        # solo lo permite si ya ven uno entero (el de bubblewrap tapa partes); la madre escribe en él sus mapas
+        args += ["--unshare-pid", "--proc", "/proc"] if pid_propio else ["--bind", "/proc", "/proc"]
+        args += ["--tmpfs", "/tmp"]
+        for ruta in self.rutas_bajo_tmp():
+            args += ["--ro-bind", str(ruta), str(ruta)]
         for ruta in self.ocultar:
             if ruta.is_dir():
                 args += ["--tmpfs", str(ruta)]
             elif ruta.exists():
                 args += ["--ro-bind", "/dev/null", str(ruta)]
-        args += ["--tmpfs", str(DIR_KERNELS), "--bind", str(privada), str(privada),
-                 "--setenv", "HOME", "/tmp", "--setenv", "MPLCONFIGDIR", "/tmp/mpl",
-                 "--setenv", "IPYTHONDIR", "/tmp/ipython", "--setenv", "TMPDIR", "/tmp",
-                 # en otro espacio de PID el padre no es visible: ipykernel no debe vigilarlo
-                 # (--die-with-parent ya termina el kernel si el calificador muere)
-                 "--setenv", "JPY_PARENT_PID", "1"]
-        return args + ["--"] + tope
+        if privada is None:
+            args += ["--bind", str(DIR_KERNELS), str(DIR_KERNELS)]
+        else:
+            args += ["--tmpfs", str(DIR_KERNELS), "--bind", str(privada), str(privada)]
+        for nombre, valor in self.VARIABLES_CAJA.items():
+            args += ["--setenv", nombre, valor]
+        return args
+
+    def prefijo(self, privada: Path) -> list[str]:
+        """Orden que envuelve la del kernel."""
+        tope = ["prlimit", f"--as={self.memoria_bytes}", "--"] if shutil.which("prlimit") else []
+        tope += [sys.executable, "-I", str(Path(vigia.__file__).resolve()), str(archivo_vigia(privada)), "--"]
+        return (self.caja(privada) + ["--"] + tope) if self.aislar else tope
+
+
+ARCHIVO_PID_CLON = "clon.pid"
+"""En la carpeta privada de un kernel clonado: el PID (del sistema) de su vigía, raíz de sus procesos."""
 
 
 def archivo_vigia(privada: Path) -> Path:
@@ -158,9 +178,12 @@ class KernelAislado(AsyncKernelManager):
     client_factory = Type(ClienteKernelPronto)
     aislamiento: Aislamiento | None = None
     privada: Path | None = None
+    pedir_a_madre: list[str] | None = None  # orden que pide el kernel a una madre (``grader.clonacion``)
 
     def format_kernel_cmd(self, extra_arguments=None):
         orden = super().format_kernel_cmd(extra_arguments)
+        if self.pedir_a_madre is not None:  # el clon ya está en su caja: solo necesita los argumentos de ipykernel
+            return self.pedir_a_madre + orden[orden.index("-f"):]
         return (self.aislamiento.prefijo(self.privada) + orden) if self.aislamiento else orden
 
 
@@ -211,9 +234,11 @@ class Kernel:
     def cpu(self) -> float:
         """Segundos de CPU de los procesos vivos del kernel (la caja y lo que lanzó dentro)."""
         try:
-            raiz = psutil.Process(self.km.provisioner.process.pid)
+            clon = self.privada / ARCHIVO_PID_CLON  # un clon no es hijo del proceso lanzado, sino de su madre
+            pid = int(clon.read_text()) if clon.exists() else self.km.provisioner.process.pid
+            raiz = psutil.Process(pid)
             return sum(sum(p.cpu_times()[:2]) for p in [raiz, *raiz.children(recursive=True)])
-        except (psutil.Error, AttributeError):
+        except (psutil.Error, AttributeError, OSError, ValueError):
             return 0.0
 
     def vivo(self) -> bool:
@@ -329,7 +354,9 @@ class ClienteCalificador(NotebookClient):
         """Anota el pico de memoria virtual de los procesos del kernel (VmPeak: no se pierde entre muestras)."""
         self._ultima_medida = time.monotonic()
         try:
-            raiz = psutil.Process(self.km.provisioner.process.pid)
+            clon = self.privada / ARCHIVO_PID_CLON  # un clon no es hijo del proceso lanzado, sino de su madre
+            pid = int(clon.read_text()) if clon.exists() else self.km.provisioner.process.pid
+            raiz = psutil.Process(pid)
             procesos = [raiz, *raiz.children(recursive=True)]
             pico = max(vigia.pico_virtual(p.pid) or p.memory_info().vms for p in procesos)
         except (psutil.Error, AttributeError, ValueError):

@@ -42,6 +42,14 @@ def _morir_con_el_vigia() -> None:
     ctypes.CDLL(None, use_errno=True).prctl(PR_SET_PDEATHSIG, signal.SIGKILL)
 
 
+def anotar(archivo: str, codigo: int, pico_rss: int, pico_virtual: int) -> None:
+    """Escribe (de forma atómica) cómo terminó el kernel y sus picos de memoria en bytes."""
+    temporal = archivo + ".tmp"
+    with open(temporal, "w") as f:
+        json.dump({"codigo": codigo, "pico_rss": pico_rss, "pico_virtual": pico_virtual}, f)
+    os.replace(temporal, archivo)
+
+
 def main(argv: list[str]) -> int:
     archivo, separador, orden = argv[0], argv[1], argv[2:]
     if separador != "--" or not orden:
@@ -53,11 +61,7 @@ def main(argv: list[str]) -> int:
     picos = [0]
     threading.Thread(target=_vigilar, args=(hijo, picos), daemon=True).start()
     codigo = hijo.wait()
-    pico = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss * 1024
-    temporal = archivo + ".tmp"
-    with open(temporal, "w") as f:
-        json.dump({"codigo": codigo, "pico_rss": pico, "pico_virtual": picos[0]}, f)
-    os.replace(temporal, archivo)
+    anotar(archivo, codigo, resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss * 1024, picos[0])
     return codigo if codigo >= 0 else 128 - codigo
 
 

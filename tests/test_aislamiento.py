@@ -111,3 +111,73 @@ def test_el_kernel_no_hereda_las_variables_de_pytest():
     for entorno in (ejecucion.entorno_kernel(), lab.entorno(instructor=False)):
         assert not set(config.VARIABLES_NO_HEREDADAS) & set(entorno)
         assert entorno["HOME"] == os.environ["HOME"]  # lo demás sí se hereda
+
+
+ESPIA_CLON = """\
+import os, socket, subprocess
+def intentar(f):
+    try:
+        return repr(f())
+    except Exception as e:
+        return type(e).__name__
+print("PROPIA", os.path.basename(os.path.dirname(os.getcwd())))
+print("KERNELS", sorted(os.listdir({kernels!r})))
+print("OTRO", intentar(lambda: os.listdir({otro!r})))
+print("MADRE", intentar(lambda: os.listdir({madre!r})))
+print("TMP", sorted(os.listdir("/tmp")))
+print("PROCESOS", sorted(int(p) for p in os.listdir("/proc") if p.isdigit()))
+print("CAPACIDADES", [l.split()[1] for l in open("/proc/self/status") if l.startswith(("CapEff", "CapBnd"))])
+print("SYSCTL", intentar(lambda: open("/proc/sys/kernel/hostname", "w").write("x")))
+print("DESMONTAR", subprocess.run(["umount", "-l", "/tmp"], capture_output=True).returncode)
+print("RED", intentar(lambda: socket.create_connection(("1.1.1.1", 80), timeout=3)))
+"""
+
+
+def _ejecutar(kernel, codigo: str) -> str:
+    """Ejecuta ``codigo`` en ``kernel`` y devuelve lo que imprimió."""
+    from jupyter_core.utils import run_sync
+
+    cliente = kernel.km.client()
+    cliente.start_channels()
+    try:
+        run_sync(cliente.wait_for_ready)(timeout=config.TIEMPO_ARRANQUE_KERNEL_S)
+        peticion, texto = cliente.execute(codigo), ""
+        while True:
+            msg = run_sync(cliente.get_iopub_msg)(timeout=60)
+            if msg["parent_header"].get("msg_id") != peticion:
+                continue
+            texto += msg["content"].get("text", "") + msg["content"].get("evalue", "")
+            if msg["msg_type"] == "status" and msg["content"]["execution_state"] == "idle":
+                return texto
+    finally:
+        cliente.stop_channels()
+
+
+def test_clones_de_la_madre_aislados_entre_si():
+    """Dos kernels clonados a la vez: ninguno ve la carpeta del otro ni la de la madre (su socket), ni los
+    procesos de nadie; sin capacidades, sin red y sin poder destapar /tmp ni tocar el sistema por /proc/sys."""
+    from grader.limites import Limites
+    from grader.reserva import Reserva
+
+    reserva = Reserva(calificacion.aislamiento_para(config.RAIZ, Limites()), tamano=2)
+    try:
+        reserva.llenar()
+        assert reserva.clona(), reserva.madre and reserva.madre.error
+        uno, otro = reserva.tomar(), reserva.tomar()
+        texto = _ejecutar(uno, ESPIA_CLON.format(kernels=str(ejecucion.DIR_KERNELS), otro=str(otro.privada),
+                                                 madre=str(reserva.madre.carpeta)))
+        assert _ejecutar(otro, "print(1 + 1)").strip() == "2", "el otro clon funciona a la vez"
+        informe = dict(linea.split(" ", 1) for linea in texto.strip().splitlines())
+        assert informe["PROPIA"] == uno.privada.name
+        assert informe["KERNELS"] == f"[{uno.privada.name!r}]", "solo ve su propia carpeta de kernel"
+        assert informe["OTRO"] == "FileNotFoundError" and informe["MADRE"] == "FileNotFoundError"
+        assert set(eval(informe["TMP"])) <= {uno.privada.parent.name, "ipython", "mpl"}
+        assert max(eval(informe["PROCESOS"])) < 10, f"ve procesos ajenos: {informe['PROCESOS']}"
+        assert eval(informe["CAPACIDADES"]) == ["0000000000000000", "0000000000000000"]
+        assert informe["SYSCTL"] in ("OSError", "PermissionError")
+        assert informe["DESMONTAR"] != "0"
+        assert informe["RED"] == "OSError"
+        uno.destruir()
+        otro.destruir()
+    finally:
+        reserva.cerrar()

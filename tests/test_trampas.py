@@ -27,19 +27,18 @@ def _con_respuestas(raiz, **respuestas):
     return nb
 
 
-def _calificar(raiz, alumno, nb, limites=None, precargado=False):
-    """Califica una entrega; con ``precargado``, en un kernel de la reserva (TensorFlow ya importado), para que
-    el tiempo de las celdas no dependa de lo que tarde en importarse en una máquina cargada."""
+def _calificar(raiz, alumno, nb, limites=None):
+    """Califica una entrega como lo hace un lote: en un kernel de la reserva (clonado de la madre, con
+    TensorFlow ya importado), así el tiempo de las celdas no depende de lo que tarde en importarse."""
     ruta = entregar(raiz, alumno, nb)
-    # tamaño 0: ningún kernel por adelantado; ``tomar`` lanza uno precargado para esta entrega y nada más
-    reserva = Reserva(calificacion.aislamiento_para(raiz, limites or Limites()), tamano=0) if precargado else None
+    # tamaño 0: ningún kernel por adelantado; ``tomar`` lanza uno para esta entrega y nada más
+    reserva = Reserva(calificacion.aislamiento_para(raiz, limites or Limites()), tamano=0)
     try:
         return calificacion.calificar_entrega(ruta, config.cuaderno_fuente(TAREA_MINIMA, raiz), alumno, TAREA_MINIMA,
                                               raiz / config.DIR_CALIFICADOS / alumno / TAREA_MINIMA, limites=limites,
                                               reserva=reserva)
     finally:
-        if reserva is not None:
-            reserva.cerrar()
+        reserva.cerrar()
 
 
 def _nota(resultado, ejercicio):
@@ -133,7 +132,7 @@ def test_salida_gigante_se_recorta_y_la_respuesta_cuenta(copia_curso_minimo):
 
 def test_bucle_en_medio_se_interrumpe_y_sigue(copia_curso_minimo):
     nb = _con_respuestas(copia_curso_minimo, ej99_suma="while True:\n    pass")
-    r = _calificar(copia_curso_minimo, "bucle", nb, Limites(tiempo_por_celda_s=6), precargado=True)
+    r = _calificar(copia_curso_minimo, "bucle", nb, Limites(tiempo_por_celda_s=6))
     assert r.estado == "tiempo_agotado" and r.banderas == ["tiempo_agotado"]
     suma, doble = _nota(r, "ej99_suma"), _nota(r, "ej99_doble")
     assert suma.puntos == 0 and suma.estado == "tiempo_agotado"
@@ -145,7 +144,7 @@ def test_bucle_en_medio_se_interrumpe_y_sigue(copia_curso_minimo):
 def test_bucle_que_ignora_la_interrupcion(copia_curso_minimo):
     nb = _con_respuestas(copia_curso_minimo, ej99_suma="import signal\nsignal.signal(signal.SIGINT, signal.SIG_IGN)\n"
                                                        "while True:\n    pass")
-    r = _calificar(copia_curso_minimo, "terco", nb, Limites(tiempo_por_celda_s=6), precargado=True)
+    r = _calificar(copia_curso_minimo, "terco", nb, Limites(tiempo_por_celda_s=6))
     doble = _nota(r, "ej99_doble")
     assert _nota(r, "ej99_suma").puntos == 0 and doble.puntos == 0
     assert doble.estado == "no_ejecutado"
@@ -155,8 +154,7 @@ def test_bucle_que_ignora_la_interrupcion(copia_curso_minimo):
 
 def test_tiempo_total_del_cuaderno(copia_curso_minimo):
     nb = _con_respuestas(copia_curso_minimo, ej99_suma="import time\ntime.sleep(120)")
-    r = _calificar(copia_curso_minimo, "lento", nb, Limites(tiempo_por_celda_s=60, tiempo_total_s=12),
-                   precargado=True)
+    r = _calificar(copia_curso_minimo, "lento", nb, Limites(tiempo_por_celda_s=60, tiempo_total_s=12))
     suma, doble = _nota(r, "ej99_suma"), _nota(r, "ej99_doble")
     assert suma.estado == "tiempo_agotado" and "agotó el tiempo total del cuaderno (12 s)" in suma.mensaje
     assert doble.puntos == 0 and doble.estado == "no_ejecutado"

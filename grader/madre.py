@@ -1,0 +1,326 @@
+"""Proceso madre de kernels: importa una vez las bibliotecas del curso y clona (``fork``) un kernel por entrega.
+
+Importar TensorFlow cuesta ~4 s de CPU por kernel; un clon lo hereda ya importado. La madre vive en una caja de
+bubblewrap (sin red, sistema de solo lectura) y nunca ejecuta código de alumnos. Cada clon, antes de ejecutar
+nada, se encierra en espacios de nombres propios (usuario, montajes, PID, red, IPC): un /tmp vacío en el que
+solo vuelve a ver su carpeta privada (y el curso, si vive bajo /tmp), su propio /proc y ninguna capacidad.
+Así no ve la carpeta de la madre, ni sus sockets, ni los procesos o archivos de otros clones.
+
+Se ejecuta por su ruta, sin importar el paquete ``grader``:
+- ``python madre.py servir SOCKET MODULO…``: importa los módulos, prueba que puede encerrar un clon, escribe
+  ``lista`` (o ``error: …``) en stdout y atiende peticiones.
+- ``python madre.py pedir SOCKET PETICION.json -- orden del kernel…``: lo que jupyter_client lanza como
+  «proceso del kernel». Pasa a la madre la petición y sus stdin/stdout/stderr, espera a que el clon termine y
+  sale con su código; si a este proceso lo matan, la madre mata al clon.
+"""
+
+import ctypes
+import gc
+import json
+import os
+import signal
+import socket
+import select
+import struct
+import sys
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import vigia  # noqa: E402  (módulo hermano, también ejecutable por su ruta)
+
+del sys.path[0]  # los clones no deben importar los módulos de grader/ como si fueran de primer nivel
+
+CLONE_NEWNS, CLONE_NEWUTS, CLONE_NEWIPC = 0x00020000, 0x04000000, 0x08000000
+CLONE_NEWUSER, CLONE_NEWPID, CLONE_NEWNET = 0x10000000, 0x20000000, 0x40000000
+MS_RDONLY, MS_NOSUID, MS_NODEV, MS_NOEXEC = 1, 2, 4, 8
+MS_REMOUNT, MS_BIND, MS_REC, MS_PRIVATE = 32, 4096, 16384, 1 << 18
+PR_SET_PDEATHSIG, PR_CAPBSET_DROP, PR_SET_NO_NEW_PRIVS, PR_CAP_AMBIENT = 1, 24, 38, 47
+PR_CAP_AMBIENT_CLEAR_ALL = 4
+SYS_CAPSET = 126  # x86_64
+PROC_SOLO_LECTURA = ("sys", "sysrq-trigger", "irq", "bus")
+_LIBC = ctypes.CDLL(None, use_errno=True)
+
+
+def _llamar(nombre: str, *args) -> None:
+    """Llama a la función ``nombre`` de libc y lanza OSError si falla."""
+    if getattr(_LIBC, nombre)(*args) != 0:
+        err = ctypes.get_errno()
+        raise OSError(err, f"{nombre}{args!r}: {os.strerror(err)}")
+
+
+def _montar(origen, destino, tipo, banderas: int, datos=None) -> None:
+    _llamar("mount", _b(origen), _b(destino), _b(tipo), ctypes.c_ulong(banderas), _b(datos))
+
+
+def _b(texto):
+    return None if texto is None else str(texto).encode()
+
+
+def _escribir(ruta: str, texto: str) -> None:
+    with open(ruta, "w") as f:
+        f.write(texto)
+
+
+# ---------------------------------------------------------------- el encierro de un clon
+
+
+def encerrar(visibles: list, tapar: list) -> None:
+    """En un proceso de un solo hilo: espacios de nombres nuevos y montajes propios.
+
+    ``tapar``: carpetas que se cubren con un tmpfs vacío (/tmp, la de los kernels); ``visibles``: pares
+    ``[ruta, escribible]`` que vuelven a verse en su sitio tras taparlas (la carpeta privada, el curso).
+    Tras esto el proceso es «root» de un espacio de usuario propio: hay que llamar a ``soltar_capacidades``
+    antes de ejecutar código ajeno. El siguiente hijo será el PID 1 de un espacio de PID nuevo.
+    """
+    uid, gid = os.geteuid(), os.getegid()
+    _llamar("unshare", CLONE_NEWUSER | CLONE_NEWNS | CLONE_NEWPID | CLONE_NEWNET | CLONE_NEWIPC | CLONE_NEWUTS)
+    _escribir("/proc/self/setgroups", "deny")
+    _escribir("/proc/self/uid_map", f"{uid} {uid} 1")
+    _escribir("/proc/self/gid_map", f"{gid} {gid} 1")
+    _montar(None, "/", None, MS_REC | MS_PRIVATE)
+    # abiertas ya en el espacio de montajes nuevo (solo se puede montar desde uno mismo), antes de taparlas
+    descriptores = [(os.open(ruta, os.O_PATH | os.O_DIRECTORY), ruta, rw) for ruta, rw in visibles]
+    for carpeta in tapar:
+        if os.path.isdir(carpeta):
+            _montar("tmpfs", carpeta, "tmpfs", MS_NOSUID | MS_NODEV, "mode=1777")
+    for fd, ruta, rw in descriptores:
+        os.makedirs(ruta, exist_ok=True)
+        _montar(f"/proc/self/fd/{fd}", ruta, None, MS_BIND | MS_REC)
+        if not rw:
+            _montar(None, ruta, None, MS_BIND | MS_REMOUNT | MS_RDONLY | MS_NOSUID | MS_NODEV)
+        os.close(fd)
+
+
+def montar_proc() -> None:
+    """En el PID 1 del espacio nuevo: un /proc que solo muestra los procesos de este clon."""
+    _montar("proc", "/proc", "proc", MS_NOSUID | MS_NODEV | MS_NOEXEC)
+    for parte in PROC_SOLO_LECTURA:  # como bubblewrap: lo que tocaría el sistema entero, de solo lectura
+        ruta = f"/proc/{parte}"
+        if os.path.exists(ruta):
+            _montar(ruta, ruta, None, MS_BIND | MS_REC)
+            _montar(None, ruta, None, MS_BIND | MS_REMOUNT | MS_RDONLY | MS_NOSUID | MS_NODEV | MS_NOEXEC)
+
+
+def soltar_capacidades() -> None:
+    """Sin capacidades (tampoco al ejecutar otro programa) y sin poder ganar privilegios."""
+    with open("/proc/sys/kernel/cap_last_cap") as f:
+        ultima = int(f.read())
+    for cap in range(ultima + 1):
+        _llamar("prctl", PR_CAPBSET_DROP, cap, 0, 0, 0)
+    _llamar("prctl", PR_CAP_AMBIENT, PR_CAP_AMBIENT_CLEAR_ALL, 0, 0, 0)
+    cabecera = struct.pack("Ii", 0x20080522, 0)  # _LINUX_CAPABILITY_VERSION_3, este proceso
+    datos = ctypes.create_string_buffer(24)  # dos {efectivas, permitidas, heredables} a cero
+    if _LIBC.syscall(SYS_CAPSET, ctypes.c_char_p(cabecera), datos) != 0:
+        raise OSError(ctypes.get_errno(), "capset")
+    _llamar("prctl", PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0)
+
+
+def _morir_con_el_padre() -> None:
+    _llamar("prctl", PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0)
+
+
+# ---------------------------------------------------------------- un clon: vigía → init → kernel
+
+
+def clonar(conexion: socket.socket, peticion: dict, fds: list[int]) -> None:
+    """En el hijo de la madre (hace de vigía): encierra, lanza init y kernel, anota cómo terminó. No vuelve."""
+    codigo = 1
+    try:
+        signal.signal(signal.SIGCHLD, signal.SIG_DFL)
+        _morir_con_el_padre()
+        _escribir(peticion["archivo_pid"], str(os.getpid()))
+        encerrar(peticion["visibles"], peticion["tapar"])
+        lectura, escritura = os.pipe()
+        init = os.fork()
+        if init == 0:
+            os.close(lectura)
+            _init(peticion, fds, escritura, conexion)
+        os.close(escritura)
+        for fd in fds:
+            os.close(fd)
+        uso, pico_virtual = _vigilar(conexion, init)
+        estado = os.read(lectura, 16)
+        codigo = os.waitstatus_to_exitcode(int(estado)) if estado else -signal.SIGKILL
+        vigia.anotar(peticion["vigia"], codigo, uso.ru_maxrss * 1024, pico_virtual)
+    except BaseException as e:  # noqa: BLE001 — lo que sea, se cuenta en el registro del kernel y se sale
+        os.write(2, f"madre: no se pudo preparar el kernel: {type(e).__name__}: {e}\n".encode())
+    try:
+        conexion.sendall(struct.pack("i", codigo))
+    finally:
+        os._exit(0)
+
+
+def _vigilar(conexion: socket.socket, init: int):
+    """Espera a que termine ``init`` muestreando el pico de memoria virtual de sus hijos (el kernel) y lo mata
+    si el proceso que pidió el kernel muere (jupyter_client lo mata). Devuelve el uso de recursos y el pico.
+
+    Sin hilos: tras ``unshare(CLONE_NEWPID)`` este proceso ya no puede crearlos."""
+    pico = 0
+    while True:
+        pid, _, uso = os.wait4(init, os.WNOHANG)
+        if pid:
+            return uso, pico
+        try:
+            with open(f"/proc/{init}/task/{init}/children") as f:
+                hijos = [int(p) for p in f.read().split()]
+        except (OSError, ValueError):
+            hijos = []
+        for hijo in hijos:
+            pico = max(pico, vigia.pico_virtual(hijo))
+        if select.select([conexion], [], [], vigia.CADA_S)[0] and not _recibir(conexion):
+            try:
+                os.kill(init, signal.SIGKILL)
+            except ProcessLookupError:
+                pass
+
+
+def _recibir(conexion: socket.socket) -> bytes:
+    try:
+        return conexion.recv(1)
+    except OSError:
+        return b""
+
+
+def _init(peticion: dict, fds: list[int], escritura: int, conexion: socket.socket) -> None:
+    """PID 1 del clon: monta su /proc, suelta capacidades, lanza el kernel y pasa su estado al vigía."""
+    try:
+        conexion.close()
+        _morir_con_el_padre()
+        montar_proc()
+        soltar_capacidades()
+        kernel = os.fork()
+        if kernel == 0:
+            os.close(escritura)
+            _kernel(peticion, fds)
+        for fd in fds:
+            os.close(fd)
+        while True:  # como PID 1, recoge también a los huérfanos de lo que lance el alumno
+            pid, estado = os.wait()
+            if pid == kernel:
+                break
+        os.write(escritura, str(estado).encode())
+    except BaseException as e:  # noqa: BLE001
+        os.write(2, f"madre: no se pudo preparar el kernel: {type(e).__name__}: {e}\n".encode())
+    os._exit(0)
+
+
+def _kernel(peticion: dict, fds: list[int]) -> None:
+    """El kernel: la entrada y salidas del proceso que lo pidió, su entorno, su tope de memoria e ipykernel."""
+    import resource
+
+    _morir_con_el_padre()
+    for destino, fd in enumerate(fds):
+        os.dup2(fd, destino)
+        os.close(fd)
+    os.environ.clear()
+    os.environ.update(peticion["entorno"])
+    os.chdir(peticion["cwd"])
+    resource.setrlimit(resource.RLIMIT_AS, (peticion["memoria"], peticion["memoria"]))
+    if "numpy" in sys.modules:  # como en un proceso nuevo: el azar de numpy no se comparte entre clones
+        sys.modules["numpy"].random.seed()
+    from ipykernel import kernelapp
+
+    codigo = 0
+    try:
+        kernelapp.launch_new_instance(argv=peticion["argumentos"])
+    except SystemExit as e:
+        codigo = e.code if isinstance(e.code, int) else 1
+    except BaseException:  # noqa: BLE001
+        import traceback
+
+        traceback.print_exc()
+        codigo = 1
+    sys.stdout.flush()
+    sys.stderr.flush()
+    os._exit(codigo)
+
+
+# ---------------------------------------------------------------- la madre
+
+
+def _prueba(peticion: dict) -> None:
+    """Un clon de prueba que se encierra y suelta capacidades sin ejecutar nada: falla aquí, no con un alumno."""
+    pid = os.fork()
+    if pid == 0:
+        try:
+            signal.signal(signal.SIGCHLD, signal.SIG_DFL)
+            encerrar(peticion["visibles"], peticion["tapar"])
+            hijo = os.fork()
+            if hijo == 0:
+                montar_proc()
+                soltar_capacidades()
+                os._exit(0)
+            os._exit(os.waitstatus_to_exitcode(os.waitpid(hijo, 0)[1]))
+        except BaseException as e:  # noqa: BLE001
+            os.write(2, f"{type(e).__name__}: {e}\n".encode())
+            os._exit(3)
+    codigo = os.waitstatus_to_exitcode(os.waitpid(pid, 0)[1])
+    if codigo != 0:
+        raise OSError(f"un clon de prueba no pudo encerrarse (código {codigo})")
+
+
+def servir(ruta_socket: str, modulos: list[str], prueba: dict) -> None:
+    """Importa ``modulos``, comprueba el encierro con ``prueba`` y clona un kernel por conexión."""
+    try:
+        for modulo in modulos:
+            __import__(modulo)
+        __import__("ipykernel.kernelapp")
+        _prueba(prueba)
+        servidor = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+        servidor.bind(ruta_socket)
+        servidor.listen(16)
+    except BaseException as e:  # noqa: BLE001
+        print(f"error: {type(e).__name__}: {e}", flush=True)
+        sys.stderr.flush()
+        os._exit(1)
+    signal.signal(signal.SIGCHLD, signal.SIG_IGN)  # los clones terminados no quedan como zombis
+    gc.freeze()  # lo importado no se toca al recoger basura: las páginas siguen compartidas con los clones
+    print("lista", flush=True)
+    while True:
+        conexion, _ = servidor.accept()
+        try:
+            datos, fds, _, _ = socket.recv_fds(conexion, 1 << 16, 3)
+            peticion = json.loads(datos)
+        except (OSError, ValueError):
+            conexion.close()
+            continue
+        if os.fork() == 0:
+            servidor.close()
+            clonar(conexion, peticion, fds)
+        conexion.close()
+        for fd in fds:
+            os.close(fd)
+
+
+def pedir(ruta_socket: str, ruta_peticion: str, argumentos: list[str]) -> int:
+    """Pide un clon con la petición de ``ruta_peticion`` y los argumentos de ipykernel; devuelve su código."""
+    with open(ruta_peticion) as f:
+        peticion = json.load(f)
+    os.unlink(ruta_peticion)
+    peticion["argumentos"] = argumentos
+    peticion["entorno"] = {**os.environ, **peticion["variables_caja"]}  # el que jupyter_client da al kernel
+    conexion = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    conexion.connect(ruta_socket)
+    socket.send_fds(conexion, [json.dumps(peticion).encode()], [0, 1, 2])
+    datos = b""
+    while len(datos) < 4:
+        trozo = conexion.recv(4 - len(datos))
+        if not trozo:
+            return 1
+        datos += trozo
+    codigo = struct.unpack("i", datos)[0]
+    return codigo if codigo >= 0 else 128 - codigo
+
+
+def main(argv: list[str]) -> int:
+    if argv[:1] == ["servir"] and len(argv) >= 3:
+        servir(argv[1], argv[3:], json.loads(argv[2]))
+        return 0
+    if argv[:1] == ["pedir"] and len(argv) >= 5 and argv[3] == "--":
+        return pedir(argv[1], argv[2], argv[4:])
+    print("uso: madre.py servir SOCKET PRUEBA_JSON MODULO… | madre.py pedir SOCKET PETICION.json -- ARGS…",
+          file=sys.stderr)
+    return 2
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))
