@@ -97,7 +97,13 @@ class Aislamiento:
     def caja(self, privada: Path | None, pid_propio: bool = True) -> list[str]:
         """Orden de bubblewrap (sin el ``--`` final). Con ``privada``, la caja solo ve esa carpeta de
         ``DIR_KERNELS``; con ``None`` las ve todas (la de la madre de los clones, que no ejecuta código ajeno)."""
-        args = ["bwrap", "--die-with-parent", "--new-session", "--unshare-net", "--unshare-ipc"]
+        # --cap-drop ALL: lanzado por root, bubblewrap deja al proceso todas sus capacidades (podría desmontar lo
+        # que tapa la caja y leer las pruebas ocultas)
+        args = ["bwrap", "--die-with-parent", "--new-session", "--cap-drop", "ALL", "--unshare-net", "--unshare-ipc"]
+        if privada is None and os.geteuid() == 0:
+            # la madre, lanzada por root, solo conserva la que Linux exige para que sus clones se mapeen a root
+            # en su espacio de usuario (el clon la pierde, con todas las demás, antes de ejecutar nada)
+            args += ["--cap-add", "CAP_SETFCAP"]
         args += ["--ro-bind", "/", "/", "--dev", "/dev"]
         # sin espacio de PID propio (la madre) se queda el /proc del sistema: los clones montan el suyo, y Linux
         # solo lo permite si ya ven uno entero (el de bubblewrap tapa partes); la madre escribe en él sus mapas
@@ -256,6 +262,9 @@ class Kernel:
                 proceso.wait(timeout=5)
             if self.km.has_kernel:
                 run_sync(self.km.shutdown_kernel)(now=True)
+            clon = self.privada / ARCHIVO_PID_CLON
+            if clon.exists():  # el vigía del clon lo mata al ver morir el proceso lanzado: se le espera un poco
+                psutil.Process(int(clon.read_text())).wait(timeout=2)  # para que no escriba en la carpeta borrada
         except Exception:  # ya muerto o a medio arrancar: nada más que hacer
             pass
         shutil.rmtree(self.privada, ignore_errors=True)

@@ -219,6 +219,8 @@ def _kernel(peticion: dict, fds: list[int]) -> None:
         sys.modules["numpy"].random.seed()
     from ipykernel import kernelapp
 
+    import ipykernel_launcher
+    sys.argv = [ipykernel_launcher.__file__, *peticion["argumentos"]]  # como ``python -m ipykernel_launcher -f …``
     codigo = 0
     try:
         kernelapp.launch_new_instance(argv=peticion["argumentos"])

@@ -5,13 +5,14 @@ import os
 from pathlib import Path
 
 import nbformat
+import pytest
 
 from curso import config
 from grader import calificacion, ejecucion, libro
 from tests.conftest import TAREA_MINIMA, entregar
 
 ESPIA = """\
-import os, socket
+import os, socket, subprocess
 def intentar(f):
     try:
         return repr(f())
@@ -26,6 +27,9 @@ print("ESCRIBIR_REPO", intentar(lambda: open(os.path.join({repo!r}, "trampa.txt"
 print("ESCRIBIR_FUERA", intentar(lambda: open("/var/tmp/trampa_curso.txt", "w").write("x")))
 print("RED", intentar(lambda: socket.create_connection(("1.1.1.1", 80), timeout=3)))
 print("ESCRIBIR_PROPIA", intentar(lambda: open("propia.txt", "w").write("x")))
+print("CAPACIDADES", [l.split()[1] for l in open("/proc/self/status") if l.startswith(("CapEff", "CapPrm"))])
+print("DESTAPAR", subprocess.run(["umount", os.path.join({raiz!r}, "solutions")], capture_output=True).returncode,
+      intentar(lambda: len(open(fuente).read())))
 total = 15
 """
 
@@ -35,7 +39,12 @@ def test_bubblewrap_instalado():
         "falta bubblewrap: sin él se califica sin aislamiento (instálalo con `apt-get install bubblewrap`)")
 
 
-def test_codigo_del_alumno_aislado(copia_curso_minimo):
+@pytest.mark.parametrize("clonado", [False, True], ids=["kernel_propio", "clon_de_la_madre"])
+def test_codigo_del_alumno_aislado(copia_curso_minimo, clonado):
+    """Igual con un kernel lanzado para la entrega que con uno clonado de la madre (el de un lote)."""
+    from grader.limites import Limites
+    from grader.reserva import Reserva
+
     raiz = copia_curso_minimo
     libro.asegurar_tarea(TAREA_MINIMA, raiz)  # que exista gradebook.db
     tamano_libro = (raiz / config.LIBRO).stat().st_size
@@ -45,19 +54,28 @@ def test_codigo_del_alumno_aislado(copia_curso_minimo):
             celda.source = "# EJERCICIO ej99_suma\n" + ESPIA.format(raiz=str(raiz), repo=str(config.RAIZ),
                                                                          tarea=TAREA_MINIMA)
     carpeta = raiz / config.DIR_CALIFICADOS / "espia" / TAREA_MINIMA
-    r = calificacion.calificar_entrega(entregar(raiz, "espia", nb), config.cuaderno_fuente(TAREA_MINIMA, raiz),
-                                       "espia", TAREA_MINIMA, carpeta)
+    reserva = Reserva(calificacion.aislamiento_para(raiz, Limites()), tamano=0) if clonado else None
+    try:
+        assert reserva is None or reserva.clona(), reserva.madre and reserva.madre.error
+        r = calificacion.calificar_entrega(entregar(raiz, "espia", nb), config.cuaderno_fuente(TAREA_MINIMA, raiz),
+                                           "espia", TAREA_MINIMA, carpeta, reserva=reserva)
+    finally:
+        if reserva is not None:
+            reserva.cerrar()
     assert r.estado == "ok" and r.puntos == 5
     ejecutado = nbformat.read(carpeta / f"{TAREA_MINIMA}.ipynb", 4)
     texto = "".join(s.get("text", "") for c in ejecutado.cells if c.source.startswith("# EJERCICIO ej99_suma")
                     for s in c.outputs)
     informe = dict(linea.split(" ", 1) for linea in texto.strip().splitlines())
     assert informe["LEER_FUENTE"] == "FileNotFoundError"
-    assert informe["VER_FUENTES"] == "[]"
+    assert informe["VER_FUENTES"] in ("[]", "FileNotFoundError")  # tapadas, o (en un clon) todo /tmp
     assert informe["ESCRIBIR_LIBRO"] != "1"
     assert informe["ESCRIBIR_FUERA"] == "OSError"  # sistema de archivos de solo lectura
     assert informe["RED"] == "OSError"
     assert informe["ESCRIBIR_PROPIA"] == "1"
+    # sin capacidades (también si califica root): no puede desmontar lo que tapa las pruebas ocultas
+    assert eval(informe["CAPACIDADES"]) == ["0000000000000000", "0000000000000000"]
+    assert informe["DESTAPAR"].split()[1] == "FileNotFoundError", informe["DESTAPAR"]
     assert (raiz / config.LIBRO).stat().st_size == tamano_libro
     # lo que escriba fuera de su carpeta (p. ej. en un /tmp propio) no llega al disco real
     # (si el curso vive bajo /tmp, esas escrituras caen en el /tmp vacío del aislamiento)

@@ -36,3 +36,43 @@ def test_el_lote_en_este_proceso_cierra_sus_reservas(copia_curso_minimo):
     assert len(kernels) == config.KERNELS_EN_RESERVA
     lote.EjecutorEnProceso().cerrar()
     assert not lote._RESERVAS and not any(k.privada.exists() for k in kernels)
+
+
+def test_sin_madre_la_reserva_lanza_kernels_como_siempre(monkeypatch, capsys):
+    """Si la madre no puede arrancar (aquí: un módulo que no existe), se avisa y cada kernel importa las
+    bibliotecas por su cuenta; si la madre muere a mitad del lote, igual. No se pierde ninguna entrega."""
+    from tests.test_aislamiento import _ejecutar
+
+    monkeypatch.setattr(config, "MODULOS_PRECARGADOS", (*config.MODULOS_PRECARGADOS, "modulo_que_no_existe"))
+    reserva = Reserva(calificacion.aislamiento_para(config.RAIZ, Limites()), tamano=0)
+    try:
+        assert not reserva.clona()
+        aviso = capsys.readouterr().err
+        assert "no se pueden clonar kernels" in aviso and "modulo_que_no_existe" in aviso
+        kernel = reserva.tomar()
+        assert not (kernel.privada / "clon.pid").exists(), "sin madre, el kernel no es un clon"
+        assert _ejecutar(kernel, "import tensorflow as tf; print(int(tf.reduce_sum(tf.ones(3))))").strip() == "3"
+        kernel.destruir()
+    finally:
+        reserva.cerrar()
+
+
+def test_si_la_madre_muere_se_sigue_sin_clonar(capsys):
+    from tests.test_aislamiento import _ejecutar
+
+    reserva = Reserva(calificacion.aislamiento_para(config.RAIZ, Limites()), tamano=0)
+    try:
+        assert reserva.clona()
+        primero = reserva.tomar()
+        assert _ejecutar(primero, "print(1)").strip() == "1"
+        assert (primero.privada / "clon.pid").exists(), "con la madre viva, el kernel es un clon"
+        primero.destruir()
+        reserva.madre.proceso.kill()
+        reserva.madre.proceso.wait()
+        kernel = reserva.tomar()
+        assert "la madre terminó" in capsys.readouterr().err
+        assert not (kernel.privada / "clon.pid").exists()
+        assert _ejecutar(kernel, "print(6 * 7)").strip() == "42"
+        kernel.destruir()
+    finally:
+        reserva.cerrar()
