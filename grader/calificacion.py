@@ -420,6 +420,16 @@ def aislamiento_para(raiz_curso: Path, limites: Limites) -> ejecucion.Aislamient
     return ejecucion.Aislamiento(ocultar=ocultar, memoria_bytes=limites.memoria_bytes, aislar=limites.aislar)
 
 
+def _ejecutar(nb, kernel: ejecucion.Kernel | None, fuente: Path, limites: Limites) -> ejecucion.Registro:
+    """Ejecuta ``nb`` en ``kernel`` (o en uno lanzado ahora, en la caja del curso) y lo destruye."""
+    if kernel is None:
+        kernel = ejecucion.lanzar_kernel(aislamiento_para(raiz_de(fuente), limites))
+    try:
+        return ejecucion.ejecutar_con_limites(nb, kernel, limites)
+    finally:
+        kernel.destruir()
+
+
 def raiz_de(fuente: Path) -> Path:
     """Raíz del curso de un cuaderno fuente (``<raiz>/solutions/<tarea>/<tarea>.ipynb``)."""
     return fuente.resolve().parent.parent.parent
@@ -471,12 +481,9 @@ def evaluar_entrega(entrega: Path, fuente: Path, alumno: str, tarea: str, carpet
         if limites.aislar and not ejecucion.Aislamiento.disponible():
             raise FaltaAislamiento(FaltaAislamiento.MENSAJE)
         fichas = integridad.instrumentar(nb)
-        kernel = (reserva.tomar() if reserva is not None
-                  else ejecucion.lanzar_kernel(aislamiento_para(raiz_de(fuente), limites)))
-        try:
-            registro = ejecucion.ejecutar_con_limites(nb, kernel, limites)
-        finally:
-            kernel.destruir()
+        registro = _ejecutar(nb, reserva.tomar() if reserva is not None else None, fuente, limites)
+        if not registro.arranco and reserva is not None:  # ninguna celda se ejecutó: otra vez, con un kernel nuevo
+            registro = _ejecutar(nb, None, fuente, limites)
         integridad.restaurar(nb, fichas)
         resultado.estado = registro.estado
         resultado.notas = puntuar(nb, nb_fuente, Evidencia(registro, fichas, limites))

@@ -36,7 +36,7 @@ class Madre:
         self.error = ""
         self._lista: bool | None = None
         entorno = {**ejecucion.entorno_kernel(), **aislamiento.VARIABLES_CAJA, "MPLBACKEND": BACKEND_INLINE}
-        self._registro = open(self.carpeta / "madre.log", "wb")
+        self._registro = open(self.carpeta / "madre.log", "wb")  # noqa: SIM115 — stderr de la madre mientras viva
         orden = [sys.executable, str(SCRIPT), "servir", str(self.socket),
                  json.dumps(self._peticion(self.carpeta)), *config.MODULOS_PRECARGADOS]
         self.proceso = subprocess.Popen(aislamiento.caja(None, pid_propio=False) + ["--"] + orden, env=entorno,

@@ -21,6 +21,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from queue import Empty
+from typing import ClassVar
 
 import nbformat
 import psutil
@@ -84,7 +85,7 @@ class Aislamiento:
     # Variables que fija la caja: todo lo que el kernel escribe (configuración, temporales) cae en su /tmp propio;
     # en otro espacio de PID el padre no es visible: ipykernel no debe vigilarlo (si el calificador muere, el
     # kernel muere con él por otra vía: --die-with-parent o la señal de muerte del padre de un clon)
-    VARIABLES_CAJA = {"HOME": "/tmp", "MPLCONFIGDIR": "/tmp/mpl", "IPYTHONDIR": "/tmp/ipython", "TMPDIR": "/tmp",
+    VARIABLES_CAJA: ClassVar[dict[str, str]] = {"HOME": "/tmp", "MPLCONFIGDIR": "/tmp/mpl", "IPYTHONDIR": "/tmp/ipython", "TMPDIR": "/tmp",
                       "JPY_PARENT_PID": "1"}
 
     def rutas_bajo_tmp(self) -> list[Path]:
@@ -299,6 +300,7 @@ class Registro:
     recortadas: dict[int, int] = field(default_factory=dict)  # celda -> caracteres descartados
     parada: int | None = None  # primera celda que no llegó a terminar (kernel muerto o sin tiempo)
     motivo_parada: str = ""
+    arranco: bool = True  # False si el kernel no llegó a responder (no se ejecutó ninguna celda)
     segundos_espera_kernel: float = 0.0  # espera hasta que el kernel respondió (arranque no ocultado)
     sin_memoria: bool = False  # el kernel se paró sin memoria (su stderr lo dice o rozó el tope)
     memoria_max: int = 0  # memoria virtual máxima vista en los procesos del kernel (muestreada cada segundo)
@@ -468,7 +470,7 @@ def ejecutar_con_limites(nb, kernel: Kernel, limites: Limites, omitir: bool = Tr
     try:
         cliente.start_new_kernel_client()
     except Exception as e:
-        registro.estado, registro.parada = "kernel_murio", 0
+        registro.estado, registro.parada, registro.arranco = "kernel_murio", 0, False
         registro.motivo_parada = f"el kernel no arrancó ({type(e).__name__}: {e})"
         return registro
     registro.segundos_espera_kernel = round(time.monotonic() - inicio, 3)

@@ -18,14 +18,14 @@ import ctypes
 import gc
 import json
 import os
+import select
 import signal
 import socket
-import select
 import struct
 import sys
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-import vigia  # noqa: E402  (módulo hermano, también ejecutable por su ruta)
+import vigia
 
 del sys.path[0]  # los clones no deben importar los módulos de grader/ como si fueran de primer nivel
 
@@ -141,7 +141,7 @@ def clonar(conexion: socket.socket, peticion: dict, fds: list[int]) -> None:
         estado = os.read(lectura, 16)
         codigo = os.waitstatus_to_exitcode(int(estado)) if estado else -signal.SIGKILL
         vigia.anotar(peticion["vigia"], codigo, uso.ru_maxrss * 1024, pico_virtual)
-    except BaseException as e:  # noqa: BLE001 — lo que sea, se cuenta en el registro del kernel y se sale
+    except BaseException as e:
         os.write(2, f"madre: no se pudo preparar el kernel: {type(e).__name__}: {e}\n".encode())
     try:
         conexion.sendall(struct.pack("i", codigo))
@@ -198,7 +198,7 @@ def _init(peticion: dict, fds: list[int], escritura: int, conexion: socket.socke
             if pid == kernel:
                 break
         os.write(escritura, str(estado).encode())
-    except BaseException as e:  # noqa: BLE001
+    except BaseException as e:
         os.write(2, f"madre: no se pudo preparar el kernel: {type(e).__name__}: {e}\n".encode())
     os._exit(0)
 
@@ -217,16 +217,15 @@ def _kernel(peticion: dict, fds: list[int]) -> None:
     resource.setrlimit(resource.RLIMIT_AS, (peticion["memoria"], peticion["memoria"]))
     if "numpy" in sys.modules:  # como en un proceso nuevo: el azar de numpy no se comparte entre clones
         sys.modules["numpy"].random.seed()
-    from ipykernel import kernelapp
-
     import ipykernel_launcher
+    from ipykernel import kernelapp
     sys.argv = [ipykernel_launcher.__file__, *peticion["argumentos"]]  # como ``python -m ipykernel_launcher -f …``
     codigo = 0
     try:
         kernelapp.launch_new_instance(argv=peticion["argumentos"])
     except SystemExit as e:
         codigo = e.code if isinstance(e.code, int) else 1
-    except BaseException:  # noqa: BLE001
+    except BaseException:
         import traceback
 
         traceback.print_exc()
@@ -252,7 +251,7 @@ def _prueba(peticion: dict) -> None:
                 soltar_capacidades()
                 os._exit(0)
             os._exit(os.waitstatus_to_exitcode(os.waitpid(hijo, 0)[1]))
-        except BaseException as e:  # noqa: BLE001
+        except BaseException as e:
             os.write(2, f"{type(e).__name__}: {e}\n".encode())
             os._exit(3)
     codigo = os.waitstatus_to_exitcode(os.waitpid(pid, 0)[1])
@@ -270,7 +269,7 @@ def servir(ruta_socket: str, modulos: list[str], prueba: dict) -> None:
         servidor = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
         servidor.bind(ruta_socket)
         servidor.listen(16)
-    except BaseException as e:  # noqa: BLE001
+    except BaseException as e:
         print(f"error: {type(e).__name__}: {e}", flush=True)
         sys.stderr.flush()
         os._exit(1)

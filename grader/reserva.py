@@ -10,8 +10,8 @@ from __future__ import annotations
 
 import atexit
 import sys
-from multiprocessing import util
 from collections import deque
+from multiprocessing import util
 
 from curso import config
 from grader import clonacion, ejecucion

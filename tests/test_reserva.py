@@ -76,3 +76,27 @@ def test_si_la_madre_muere_se_sigue_sin_clonar(capsys):
         kernel.destruir()
     finally:
         reserva.cerrar()
+
+
+def test_un_kernel_de_la_reserva_que_no_arranca_no_cuesta_la_nota(copia_curso_minimo):
+    """Si el kernel que da la reserva muere antes de responder, la entrega se califica con uno nuevo."""
+    from tests.conftest import TAREA_MINIMA
+
+    fuente = config.cuaderno_fuente(TAREA_MINIMA, copia_curso_minimo)
+    reserva = Reserva(calificacion.aislamiento_para(copia_curso_minimo, Limites()), tamano=0)
+    tomar = reserva.tomar
+
+    def tomar_muerto():
+        kernel = tomar()
+        kernel.km.provisioner.process.kill()
+        kernel.km.provisioner.process.wait()
+        return kernel
+
+    reserva.tomar = tomar_muerto
+    try:
+        r = calificacion.calificar_entrega(fuente, fuente, "ana", TAREA_MINIMA,
+                                           copia_curso_minimo / config.DIR_CALIFICADOS / "ana", reserva=reserva)
+    finally:
+        reserva.cerrar()
+    automaticas = [n for n in r.notas if n.puntos is not None]
+    assert r.estado == "ok" and automaticas and all(n.puntos == n.maximo for n in automaticas), r.mensaje
