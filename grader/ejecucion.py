@@ -187,6 +187,13 @@ class KernelAislado(AsyncKernelManager):
     privada: Path | None = None
     pedir_a_madre: list[str] | None = None  # orden que pide el kernel a una madre (``grader.clonacion``)
 
+    def procesos(self) -> list[psutil.Process]:
+        """Los procesos vivos del kernel: el lanzado y sus descendientes o, si es un clon, su vigía y los suyos
+        (un clon no desciende del proceso lanzado sino de su madre)."""
+        clon = self.privada / ARCHIVO_PID_CLON
+        raiz = psutil.Process(int(clon.read_text()) if clon.exists() else self.provisioner.process.pid)
+        return [raiz, *raiz.children(recursive=True)]
+
     def format_kernel_cmd(self, extra_arguments=None):
         orden = super().format_kernel_cmd(extra_arguments)
         if self.pedir_a_madre is not None:  # el clon ya está en su caja: solo necesita los argumentos de ipykernel
@@ -241,10 +248,7 @@ class Kernel:
     def cpu(self) -> float:
         """Segundos de CPU de los procesos vivos del kernel (la caja y lo que lanzó dentro)."""
         try:
-            clon = self.privada / ARCHIVO_PID_CLON  # un clon no es hijo del proceso lanzado, sino de su madre
-            pid = int(clon.read_text()) if clon.exists() else self.km.provisioner.process.pid
-            raiz = psutil.Process(pid)
-            return sum(sum(p.cpu_times()[:2]) for p in [raiz, *raiz.children(recursive=True)])
+            return sum(sum(p.cpu_times()[:2]) for p in self.km.procesos())
         except (psutil.Error, AttributeError, OSError, ValueError):
             return 0.0
 
@@ -365,12 +369,9 @@ class ClienteCalificador(NotebookClient):
         """Anota el pico de memoria virtual de los procesos del kernel (VmPeak: no se pierde entre muestras)."""
         self._ultima_medida = time.monotonic()
         try:
-            clon = self.privada / ARCHIVO_PID_CLON  # un clon no es hijo del proceso lanzado, sino de su madre
-            pid = int(clon.read_text()) if clon.exists() else self.km.provisioner.process.pid
-            raiz = psutil.Process(pid)
-            procesos = [raiz, *raiz.children(recursive=True)]
+            procesos = self.km.procesos()
             pico = max(vigia.pico_virtual(p.pid) or p.memory_info().vms for p in procesos)
-        except (psutil.Error, AttributeError, ValueError):
+        except (psutil.Error, AttributeError, OSError, ValueError):
             return
         self.registro.memoria_max = max(self.registro.memoria_max, pico)
 

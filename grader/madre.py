@@ -137,10 +137,10 @@ def clonar(conexion: socket.socket, peticion: dict, fds: list[int]) -> None:
         os.close(escritura)
         for fd in fds:
             os.close(fd)
-        uso, pico_virtual = _vigilar(conexion, init)
-        estado = os.read(lectura, 16)
+        uso = _vigilar(conexion, init)
+        estado, pico_virtual = (os.read(lectura, 64).split() + [b"", b"0"])[:2]
         codigo = os.waitstatus_to_exitcode(int(estado)) if estado else -signal.SIGKILL
-        vigia.anotar(peticion["vigia"], codigo, uso.ru_maxrss * 1024, pico_virtual)
+        vigia.anotar(peticion["vigia"], codigo, uso.ru_maxrss * 1024, int(pico_virtual))
     except BaseException as e:
         os.write(2, f"madre: no se pudo preparar el kernel: {type(e).__name__}: {e}\n".encode())
     try:
@@ -150,22 +150,13 @@ def clonar(conexion: socket.socket, peticion: dict, fds: list[int]) -> None:
 
 
 def _vigilar(conexion: socket.socket, init: int):
-    """Espera a que termine ``init`` muestreando el pico de memoria virtual de sus hijos (el kernel) y lo mata
-    si el proceso que pidió el kernel muere (jupyter_client lo mata). Devuelve el uso de recursos y el pico.
-
-    Sin hilos: tras ``unshare(CLONE_NEWPID)`` este proceso ya no puede crearlos."""
-    pico = 0
+    """Espera a que termine ``init`` (devuelve su uso de recursos, que incluye el del kernel) y lo mata si muere
+    el proceso que pidió el kernel (jupyter_client lo mata). Sin hilos: tras ``unshare(CLONE_NEWPID)`` este
+    proceso ya no puede crearlos."""
     while True:
         pid, _, uso = os.wait4(init, os.WNOHANG)
         if pid:
-            return uso, pico
-        try:
-            with open(f"/proc/{init}/task/{init}/children") as f:
-                hijos = [int(p) for p in f.read().split()]
-        except (OSError, ValueError):
-            hijos = []
-        for hijo in hijos:
-            pico = max(pico, vigia.pico_virtual(hijo))
+            return uso
         if select.select([conexion], [], [], vigia.CADA_S)[0] and not _recibir(conexion):
             try:
                 os.kill(init, signal.SIGKILL)
@@ -193,14 +184,24 @@ def _init(peticion: dict, fds: list[int], escritura: int, conexion: socket.socke
             _kernel(peticion, fds)
         for fd in fds:
             os.close(fd)
-        while True:  # como PID 1, recoge también a los huérfanos de lo que lance el alumno
-            pid, estado = os.wait()
-            if pid == kernel:
-                break
-        os.write(escritura, str(estado).encode())
+        estado, pico = _esperar_kernel(kernel)
+        os.write(escritura, f"{estado} {pico}".encode())
     except BaseException as e:
         os.write(2, f"madre: no se pudo preparar el kernel: {type(e).__name__}: {e}\n".encode())
     os._exit(0)
+
+
+def _esperar_kernel(kernel: int) -> tuple[int, int]:
+    """En init: espera al kernel muestreando su pico de memoria virtual (como ``vigia``; desde aquí se ve su
+    /proc) y recoge, como PID 1, a los huérfanos de lo que lance el alumno. Devuelve su estado y el pico."""
+    pico = 0
+    while True:
+        pid, estado = os.waitpid(-1, os.WNOHANG)
+        if pid == kernel:
+            return estado, pico
+        if pid == 0:
+            pico = max(pico, vigia.pico_virtual(kernel))
+            select.select([], [], [], vigia.CADA_S)
 
 
 def _kernel(peticion: dict, fds: list[int]) -> None:

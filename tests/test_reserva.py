@@ -2,8 +2,11 @@
 al cerrar no deja ninguno (ni su carpeta privada)."""
 from __future__ import annotations
 
+import nbformat
+import pytest
+
 from curso import config
-from grader import calificacion, lote
+from grader import calificacion, ejecucion, lote
 from grader.limites import Limites
 from grader.reserva import Reserva
 
@@ -100,3 +103,26 @@ def test_un_kernel_de_la_reserva_que_no_arranca_no_cuesta_la_nota(copia_curso_mi
         reserva.cerrar()
     automaticas = [n for n in r.notas if n.puntos is not None]
     assert r.estado == "ok" and automaticas and all(n.puntos == n.maximo for n in automaticas), r.mensaje
+
+
+@pytest.mark.parametrize("clonar", [False, True], ids=["kernel_propio", "clon_de_la_madre"])
+def test_memoria_y_cpu_del_kernel_se_miden(clonar):
+    """El muestreo del calificador y el vigía ven la memoria del kernel (400 MB más), y se cuenta su CPU."""
+    reserva = Reserva(calificacion.aislamiento_para(config.RAIZ, Limites()), tamano=0, clonar=clonar)
+    try:
+        assert reserva.clona() == clonar
+        kernel = reserva.tomar()
+        llenar = nbformat.v4.new_notebook(cells=[
+            nbformat.v4.new_code_cell("import time, numpy as np\nx = np.ones(50_000_000)\ntime.sleep(1.5)")])
+        salir = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell("import os\nos._exit(3)")])
+        try:
+            registro = ejecucion.ejecutar_con_limites(llenar, kernel, Limites())
+            assert ejecucion.ejecutar_con_limites(salir, kernel, Limites()).estado == "kernel_murio"
+            final = kernel.final(espera_s=5)  # lo escribe el vigía cuando el kernel termina
+        finally:
+            kernel.destruir()
+    finally:
+        reserva.cerrar()
+    assert registro.estado == "ok" and final["codigo"] == 3
+    assert registro.memoria_max > 400e6 and final["pico_virtual"] > 400e6 and final["pico_rss"] > 400e6, final
+    assert registro.cpu_kernel_s > 0
