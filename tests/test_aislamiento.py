@@ -189,7 +189,10 @@ def test_clones_de_la_madre_aislados_entre_si():
         assert informe["PROPIA"] == uno.privada.name
         assert informe["KERNELS"] == f"[{uno.privada.name!r}]", "solo ve su propia carpeta de kernel"
         assert informe["OTRO"] == "FileNotFoundError" and informe["MADRE"] == "FileNotFoundError"
-        assert set(eval(informe["TMP"])) <= {uno.privada.parent.name, "ipython", "mpl"}
+        # en /tmp: su carpeta, lo que escribe IPython y, si el curso vive bajo /tmp, el curso (solo lectura)
+        curso_bajo_tmp = {r.relative_to("/tmp").parts[0] for r in reserva.aislamiento.rutas_bajo_tmp()
+                          if r.is_relative_to("/tmp")}
+        assert set(eval(informe["TMP"])) <= {uno.privada.parent.name, "ipython", "mpl", *curso_bajo_tmp}
         assert max(eval(informe["PROCESOS"])) < 10, f"ve procesos ajenos: {informe['PROCESOS']}"
         assert eval(informe["CAPACIDADES"]) == ["0000000000000000", "0000000000000000"]
         assert informe["SYSCTL"] in ("OSError", "PermissionError")
