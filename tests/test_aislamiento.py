@@ -11,13 +11,16 @@ from curso import config
 from grader import calificacion, ejecucion, libro
 from tests.conftest import TAREA_MINIMA, entregar
 
-ESPIA = """\
+INTENTAR = """\
 import os, socket, subprocess
 def intentar(f):
     try:
         return repr(f())
     except Exception as e:
         return type(e).__name__
+"""
+
+ESPIA = INTENTAR + """\
 fuente = os.path.join({raiz!r}, "solutions", {tarea!r}, {tarea!r} + ".ipynb")
 print("LEER_FUENTE", intentar(lambda: open(fuente).read()[:20]))
 print("VER_FUENTES", intentar(lambda: os.listdir(os.path.join({raiz!r}, "solutions"))))
@@ -131,13 +134,7 @@ def test_el_kernel_no_hereda_las_variables_de_pytest():
         assert entorno["HOME"] == os.environ["HOME"]  # lo demás sí se hereda
 
 
-ESPIA_CLON = """\
-import os, socket, subprocess
-def intentar(f):
-    try:
-        return repr(f())
-    except Exception as e:
-        return type(e).__name__
+ESPIA_CLON = INTENTAR + """\
 print("PROPIA", os.path.basename(os.path.dirname(os.getcwd())))
 print("KERNELS", sorted(os.listdir({kernels!r})))
 print("OTRO", intentar(lambda: os.listdir({otro!r})))
