@@ -18,6 +18,7 @@ import ctypes
 import gc
 import json
 import os
+import platform
 import select
 import signal
 import socket
@@ -35,7 +36,7 @@ MS_RDONLY, MS_NOSUID, MS_NODEV, MS_NOEXEC = 1, 2, 4, 8
 MS_REMOUNT, MS_BIND, MS_REC, MS_PRIVATE = 32, 4096, 16384, 1 << 18
 PR_SET_PDEATHSIG, PR_CAPBSET_DROP, PR_SET_NO_NEW_PRIVS, PR_CAP_AMBIENT = 1, 24, 38, 47
 PR_CAP_AMBIENT_CLEAR_ALL = 4
-SYS_CAPSET = 126  # x86_64
+SYS_CAPSET = {"x86_64": 126, "aarch64": 91}.get(platform.machine())  # otra arquitectura: no se clona
 PROC_SOLO_LECTURA = ("sys", "sysrq-trigger", "irq", "bus")
 _LIBC = ctypes.CDLL(None, use_errno=True)
 
@@ -107,11 +108,18 @@ def soltar_capacidades() -> None:
     for cap in range(ultima + 1):
         _llamar("prctl", PR_CAPBSET_DROP, cap, 0, 0, 0)
     _llamar("prctl", PR_CAP_AMBIENT, PR_CAP_AMBIENT_CLEAR_ALL, 0, 0, 0)
+    if SYS_CAPSET is None:
+        raise OSError(f"no sé llamar a capset en {platform.machine()}")
     cabecera = struct.pack("Ii", 0x20080522, 0)  # _LINUX_CAPABILITY_VERSION_3, este proceso
     datos = ctypes.create_string_buffer(24)  # dos {efectivas, permitidas, heredables} a cero
     if _LIBC.syscall(SYS_CAPSET, ctypes.c_char_p(cabecera), datos) != 0:
         raise OSError(ctypes.get_errno(), "capset")
     _llamar("prctl", PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0)
+    with open("/proc/self/status") as f:  # se comprueba, no se supone
+        quedan = [linea for linea in f if linea.startswith(("CapEff", "CapPrm", "CapBnd", "CapAmb"))
+                  and int(linea.split()[1], 16)]
+    if quedan:
+        raise OSError(f"no se soltaron todas las capacidades: {quedan}")
 
 
 def _morir_con_el_padre() -> None:
