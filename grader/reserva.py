@@ -36,6 +36,7 @@ class Reserva:
         if self.madre is not None and not self.madre.lista():
             print(f"Aviso: no se pueden clonar kernels ({self.madre.error}); cada kernel importará TensorFlow "
                   "al arrancar (más lento, igual de aislado).", file=sys.stderr)
+            self.madre.cerrar()  # también si murió a mitad del lote: su carpeta no queda en DIR_KERNELS
             self.madre = None
         return self.madre is not None
 
