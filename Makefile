@@ -2,13 +2,14 @@
 PYTHON ?= $(shell command -v python3.11 || command -v python3)  # curso/config.py: VERSION_PYTHON
 VENV := .venv
 ULTIMAS := .venv-ultimas
+ANTERIORES := .venv-anteriores
 PY := $(VENV)/bin/python
 # nbgrader necesita el bin del entorno en PATH (llama a `alembic` al crear el libro).
 export PATH := $(CURDIR)/$(VENV)/bin:$(PATH)
 export TF_CPP_MIN_LOG_LEVEL := 3
 export TF_ENABLE_ONEDNN_OPTS := 0
 
-.PHONY: ayuda lab instructor test aislamiento bloquear plataformas colab ultimas publicar validar ejecutar cabeceras errores comparar autoevaluar calificar retroalimentacion exportar informe demo bench limpiar
+.PHONY: ayuda lab instructor test aislamiento bloquear plataformas colab ultimas anteriores publicar validar ejecutar cabeceras errores comparar autoevaluar calificar retroalimentacion exportar informe demo bench limpiar
 
 ayuda:  ## muestra esta lista
 	@grep -E '^[a-z]+:.*## ' $(MAKEFILE_LIST) | sed 's/:.*## /\t/'
@@ -41,12 +42,20 @@ colab: $(VENV)/.instalado  ## ejecuta cada cuaderno del alumno, resuelto, en un 
 	$(PY) -m grader colab
 
 ultimas: $(VENV)/.instalado  ## ejecuta cada cuaderno con lo último de PyPI (TensorFlow, Keras, NumPy… sin fijar)
-	test -x $(ULTIMAS)/bin/python || $(PYTHON) -m venv $(ULTIMAS)
-	$(PY) -m grader ultimas --requisitos > $(ULTIMAS)/requisitos.txt
-	$(ULTIMAS)/bin/python -m pip install --quiet --upgrade --upgrade-strategy eager -r $(ULTIMAS)/requisitos.txt
-	$(ULTIMAS)/bin/python -m pip install --quiet --no-deps --no-build-isolation -e .
-	PATH=$(CURDIR)/$(ULTIMAS)/bin:$$PATH $(ULTIMAS)/bin/python -m pip list --format=freeze > $(ULTIMAS)/versiones.txt
-	PATH=$(CURDIR)/$(ULTIMAS)/bin:$$PATH $(ULTIMAS)/bin/python -m grader ultimas
+	$(call otro_entorno,$(ULTIMAS),)
+
+anteriores: $(VENV)/.instalado  ## ejecuta cada cuaderno con la versión anterior de TensorFlow, Keras y NumPy (grader/ultimas.py)
+	$(call otro_entorno,$(ANTERIORES),--anteriores)
+
+# Un segundo entorno ($(1)) con las dependencias directas sin fijar (salvo lo que fije la opción $(2)) y cada cuaderno ejecutado en él.
+define otro_entorno
+	test -x $(1)/bin/python || $(PYTHON) -m venv $(1)
+	$(PY) -m grader ultimas --requisitos $(2) > $(1)/requisitos.txt
+	$(1)/bin/python -m pip install --quiet --upgrade --upgrade-strategy eager -r $(1)/requisitos.txt
+	$(1)/bin/python -m pip install --quiet --no-deps --no-build-isolation -e .
+	PATH=$(CURDIR)/$(1)/bin:$$PATH $(1)/bin/python -m pip list --format=freeze > $(1)/versiones.txt
+	PATH=$(CURDIR)/$(1)/bin:$$PATH $(1)/bin/python -m grader ultimas
+endef
 
 plataformas: $(VENV)/.instalado  ## comprueba (con PyPI) que requirements.txt se instala en Linux, Windows y macOS
 	$(PY) -m grader plataformas
@@ -94,4 +103,4 @@ bench: $(VENV)/.instalado  ## mide tiempos: cada cuaderno, una clase sintética 
 	$(PY) -m grader.bench_informe
 
 limpiar:  ## borra el entorno y lo generado por la demo
-	rm -rf $(VENV) $(ULTIMAS) demo_salida
+	rm -rf $(VENV) $(ULTIMAS) $(ANTERIORES) demo_salida

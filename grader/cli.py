@@ -125,7 +125,7 @@ def orden_ultimas(args) -> int:
     from grader import ultimas
 
     if args.requisitos:
-        print(ultimas.requisitos_sin_fijar(), end="")
+        print(ultimas.requisitos_sin_fijar(fijas=ultimas.ANTERIORES if args.anteriores else None), end="")
         return 0
     return ultimas.informe()
 
@@ -287,6 +287,8 @@ def construir_parser() -> argparse.ArgumentParser:
                                        "de PyPI) y dice si algo se rompe")
     s.add_argument("--requisitos", action="store_true",
                    help="solo imprime las dependencias directas sin versión (para crear ese entorno)")
+    s.add_argument("--anteriores", action="store_true",
+                   help="con --requisitos: TensorFlow, Keras y NumPy en la versión anterior (make anteriores)")
     s.set_defaults(func=orden_ultimas)
 
     s = sub.add_parser("bloquear", help="genera requirements.txt (versiones exactas) desde requirements.in con uv")

@@ -5,6 +5,10 @@ entorno (``.venv-ultimas``) con las dependencias directas de ``requirements.in``
 que haya en PyPI) y, dentro de él, ``informe()`` ejecuta cada cuaderno fuente entero: un error en una celda es
 una rotura; una salida de referencia (``# NBVAL_CHECK_OUTPUT``) distinta solo se cuenta (los números pueden
 moverse un poco entre versiones).
+
+``make anteriores`` hace lo mismo en ``.venv-anteriores`` con la versión menor anterior de TensorFlow y las de
+Keras y NumPy que la acompañan (``ANTERIORES``: lo que trae un Colab con unos meses de retraso); el resto de
+dependencias directas, sin fijar.
 """
 from __future__ import annotations
 
@@ -20,17 +24,23 @@ from grader import ejecucion
 
 MARCA_NBVAL = "# NBVAL_CHECK_OUTPUT"
 
+# La versión menor anterior de TensorFlow con su Keras y su NumPy (make anteriores): un solo sitio.
+ANTERIORES = {"tensorflow": "2.20.*", "tensorflow-cpu": "2.20.*", "keras": "3.12.*", "numpy": "2.2.*"}
 
-def requisitos_sin_fijar(directas: Path = config.RAIZ / "requirements.in") -> str:
-    """Las dependencias directas sin versión (con sus marcadores de plataforma), una por línea."""
+
+def requisitos_sin_fijar(directas: Path = config.RAIZ / "requirements.in", fijas: dict[str, str] | None = None) -> str:
+    """Las dependencias directas sin versión (con sus marcadores de plataforma), una por línea; las que están
+    en ``fijas`` (nombre → versión, p. ej. ``ANTERIORES``) llevan ``==`` esa versión."""
     from packaging.requirements import Requirement
 
+    fijas = fijas or {}
     lineas = []
     for linea in directas.read_text(encoding="utf-8").splitlines():
         if linea.strip() and not linea.lstrip().startswith("#"):
             r = Requirement(linea)
             extras = f"[{','.join(sorted(r.extras))}]" if r.extras else ""
-            lineas.append(f"{r.name}{extras}" + (f"; {r.marker}" if r.marker else ""))
+            version = f"=={fijas[r.name]}" if r.name in fijas else ""
+            lineas.append(f"{r.name}{extras}{version}" + (f"; {r.marker}" if r.marker else ""))
     return "\n".join(lineas) + "\n"
 
 
