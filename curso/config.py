@@ -44,6 +44,7 @@ VAR_DATOS = "CURSO_DATOS"          # carpeta de datos alternativa (caché o copi
 VAR_URL_DATOS = "CURSO_URL_DATOS"  # dirección base desde la que descargar data/ (por defecto, la del repositorio)
 VAR_CALIFICANDO = "CURSO_CALIFICANDO"  # "1" en el kernel del calificador
 VAR_INFORME_NBVAL = "CURSO_INFORME_NBVAL"  # archivo JSON donde `grader.nbval_informe` deja el resultado por celda
+VAR_ESTRICTO = "CURSO_ESTRICTO"  # "1": `curso.medidas.al_menos` falla en vez de avisar (nbval, ejecutar, pruebas)
 
 # Texto que sustituye a las soluciones en las versiones de los alumnos.
 STUB_CODIGO = "# ESCRIBE TU CÓDIGO AQUÍ\nsin_resolver()"
@@ -78,8 +79,9 @@ ENTORNO_KERNEL = {
 
 # Variables del proceso que lanza un kernel que el kernel no debe heredar: con PYTEST_CURRENT_TEST, ipykernel
 # deja de capturar la salida de C (stdout/stderr a nivel de descriptor) y un kernel sin memoria se comporta
-# distinto que al calificar de verdad; las pruebas deben ver el mismo kernel que un instructor.
-VARIABLES_NO_HEREDADAS = ("PYTEST_CURRENT_TEST",)
+# distinto que al calificar de verdad; las pruebas deben ver el mismo kernel que un instructor. VAR_ESTRICTO
+# solo la tiene el kernel que la pide (ejecucion.entorno_kernel(estricto=True)), nunca el de un alumno.
+VARIABLES_NO_HEREDADAS = ("PYTEST_CURRENT_TEST", VAR_ESTRICTO)
 
 # Paquetes cuya versión vigila la cabecera de cada cuaderno (nombre de distribución en requirements.txt).
 PAQUETES_VIGILADOS = ("tensorflow_cpu", "keras", "numpy")

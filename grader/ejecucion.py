@@ -52,9 +52,13 @@ def entorno_heredado() -> dict[str, str]:
     return {k: v for k, v in os.environ.items() if k not in config.VARIABLES_NO_HEREDADAS}
 
 
-def entorno_kernel() -> dict[str, str]:
-    """Variables de entorno de un kernel del curso: TF silencioso y la carpeta de grader/ y data/."""
-    return {**entorno_heredado(), **config.ENTORNO_KERNEL, config.VAR_RAIZ: str(config.RAIZ)}
+def entorno_kernel(estricto: bool = False) -> dict[str, str]:
+    """Variables de entorno de un kernel del curso: TF silencioso y la carpeta de grader/ y data/.
+
+    ``estricto`` (un cuaderno ejecutado entero: ejecutar, nbval): los umbrales de ``curso.medidas`` fallan.
+    """
+    estrictez = {config.VAR_ESTRICTO: "1"} if estricto else {}
+    return {**entorno_heredado(), **config.ENTORNO_KERNEL, config.VAR_RAIZ: str(config.RAIZ), **estrictez}
 
 
 def carpeta_privada() -> Path:
@@ -547,7 +551,7 @@ def sesion(nb, carpeta: Path, tiempo_por_celda: int | None = None,
     c = cliente(nb, carpeta, tiempo_por_celda, aislamiento, omitir)
     c.owns_km = True  # el KernelManager es nuestro, pero nbclient debe apagar el kernel al salir
     try:
-        with c.setup_kernel(env=entorno_kernel()):
+        with c.setup_kernel(env=entorno_kernel(estricto=not omitir)):
             yield c
     finally:
         shutil.rmtree(c.privada, ignore_errors=True)

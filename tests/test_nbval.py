@@ -12,8 +12,8 @@ from tests.conftest import TAREAS
 
 
 def _nbval(ruta) -> subprocess.CompletedProcess:
-    return subprocess.run(validacion.orden_nbval([ruta]), cwd=config.RAIZ, env=ejecucion.entorno_kernel(),
-                          capture_output=True, text=True)
+    return subprocess.run(validacion.orden_nbval([ruta]), cwd=config.RAIZ,
+                          env=ejecucion.entorno_kernel(estricto=True), capture_output=True, text=True)
 
 
 @pytest.mark.parametrize("tarea", TAREAS)
