@@ -40,3 +40,14 @@ def test_solo_es_estricto_el_kernel_que_lo_pide(monkeypatch):
     monkeypatch.setenv(config.VAR_ESTRICTO, "1")  # p. ej. en la terminal del instructor que califica
     assert config.VAR_ESTRICTO not in ejecucion.entorno_kernel()  # calificar, autoevaluar, bancos
     assert ejecucion.entorno_kernel(estricto=True)[config.VAR_ESTRICTO] == "1"  # nbval, ejecutar
+
+
+def test_cumple_avisa_o_falla_con_la_afirmacion(monkeypatch, capsys):
+    monkeypatch.setenv(config.VAR_ESTRICTO, "")
+    assert medidas.cumple(True, "la CNN acierta más") is True
+    assert capsys.readouterr().out == ""
+    assert medidas.cumple(False, "la CNN acierta más") is False
+    assert "El texto dice que la CNN acierta más, pero en tu ejecución no se cumple" in capsys.readouterr().out
+    monkeypatch.setenv(config.VAR_ESTRICTO, "1")
+    with pytest.raises(AssertionError, match="la CNN acierta más"):
+        medidas.cumple(False, "la CNN acierta más")
