@@ -16,6 +16,8 @@ import types
 
 import numpy as np
 
+from curso import progreso
+
 _DIR_NUMPY = np.__file__.rsplit("/", 1)[0]
 _ESTE_ARCHIVO = __file__
 
@@ -65,12 +67,14 @@ def listo(ademas: str = "") -> None:
     """Imprime qué se acaba de comprobar y recuerda que al calificar hay más pruebas.
 
     ``ademas`` dice, sin detalles, qué queda para las pruebas ocultas (p. ej. "otros tamaños y valores extremos").
+    Anota en ``curso.progreso`` que el ejercicio de la celda superó sus comprobaciones visibles.
     """
     hechas = "; ".join(_HECHAS) if _HECHAS else "nada todavía"
     olvidar()
     pendiente = f"al calificar se comprueban además {ademas}" if ademas else \
         "al calificar se ejecutan además pruebas ocultas"
     print(f"✔ Comprobado aquí: {hechas}.\n  Esto no es la nota: {pendiente}.")
+    progreso.anotar_superado()  # para `necesita` y el resumen de la última celda
 
 
 def definida(nombre: str, espacio: dict) -> None:

@@ -21,8 +21,11 @@ from curso import config
 
 MARCA = "# CABECERA"
 MARCA_COMO_TRABAJAR = "<!-- COMO_TRABAJAR (generada por `python -m grader cabeceras`; no la edites) -->"
-PALABRAS_POR_MINUTO = 120   # lectura atenta de un texto técnico
-MINUTOS_POR_EJERCICIO = 10
+# Tiempo estimado de un cuaderno (`minutos_estimados`), para un alumno que lo trabaja con cuidado:
+PALABRAS_POR_MINUTO = 110         # lectura atenta de un texto técnico con fórmulas
+LINEAS_DE_CODIGO_POR_MINUTO = 10  # leer una celda de enseñanza, ejecutarla y mirar su salida
+MINUTOS_POR_CELDA_LARGA = 1       # esperar a una celda # OMITIR_AL_CALIFICAR (un entrenamiento) y mirar sus curvas
+MINUTOS_POR_PUNTO = 6             # ejercicios: un ejercicio de 2 puntos ≈ 12 min (enunciado, pistas, intentos)
 TITULO = '#@title Preparación del cuaderno: ejecuta esta celda primero { display-mode: "form" }'
 
 PLANTILLA = '''\
@@ -76,6 +79,21 @@ def _puntos(n: int) -> str:
     return f"{n} punto" if n == 1 else f"{n} puntos"
 
 
+def minutos_estimados(nb) -> int:
+    """Minutos que necesita un alumno cuidadoso (múltiplo de 15): leer el texto y el código de enseñanza
+    ejecutándolo, esperar a los entrenamientos y resolver los ejercicios según sus puntos."""
+    from grader import celdas, cierre  # celdas usa este módulo para reconocer la cabecera
+
+    propias = [c for c in nb.cells if not (es_como_trabajar(c) or es_cabecera(c) or cierre.es_cierre(c))]
+    palabras = sum(len(c.source.split()) for c in propias if c.cell_type == "markdown")
+    lineas = sum(1 for c in propias if c.cell_type == "code" and celdas.marca(c) is None
+                 for linea in c.source.splitlines() if linea.strip() and not linea.strip().startswith("#"))
+    minutos = (palabras / PALABRAS_POR_MINUTO + lineas / LINEAS_DE_CODIGO_POR_MINUTO
+               + MINUTOS_POR_CELDA_LARGA * sum(celdas.se_omite(c) for c in propias)
+               + MINUTOS_POR_PUNTO * sum(m.puntos for m in celdas.ejercicios(nb)))
+    return max(15, 15 * round(minutos / 15))
+
+
 def texto_como_trabajar(nb, tarea: str) -> str:
     """La celda «Cómo trabajar» de un cuaderno: se deriva de sus marcas y de su extensión."""
     from grader import celdas  # celdas usa este módulo para reconocer la cabecera
@@ -83,9 +101,7 @@ def texto_como_trabajar(nb, tarea: str) -> str:
     marcas = celdas.ejercicios(nb)
     automaticos = [m for m in marcas if m.tipo == "pruebas"]
     escritas = [m for m in marcas if m.tipo == "respuesta"]
-    palabras = sum(len(c.source.split()) for c in nb.cells if c.cell_type == "markdown" and not es_como_trabajar(c))
-    minutos = palabras / PALABRAS_POR_MINUTO + MINUTOS_POR_EJERCICIO * len(marcas)
-    minutos = max(15, 15 * round(minutos / 15))
+    minutos = minutos_estimados(nb)
     horas = f"{minutos // 60} h" + (f" {minutos % 60} min" if minutos % 60 else "") if minutos >= 60 else f"{minutos} min"
     puntos = f"{len(automaticos)} ejercicios calificados ({_puntos(sum(m.puntos for m in automaticos))})"
     if escritas:

@@ -20,10 +20,9 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
+from curso.progreso import RE_EJERCICIO, RE_PRUEBAS  # el kernel del alumno también las lee
 from grader import cabecera
 
-RE_EJERCICIO = re.compile(r"^# EJERCICIO (?P<id>[a-z0-9_]+)\s*$")
-RE_PRUEBAS = re.compile(r"^# PRUEBAS (?P<id>[a-z0-9_]+) \((?P<puntos>\d+) puntos?\)\s*$")
 RE_RESPUESTA = re.compile(r"^<!-- RESPUESTA (?P<id>[a-z0-9_]+) \((?P<puntos>\d+) puntos?\) -->\s*$")
 MARCA_OMITIR = "# OMITIR_AL_CALIFICAR"
 ETIQUETA_OMITIR = "omitir-al-calificar"  # nbgrader (Execute.skip_cells_with_tag) y el calificador la saltan

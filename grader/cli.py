@@ -58,24 +58,27 @@ def orden_publicar(args) -> int:
 
 
 def orden_cabeceras(args) -> int:
-    from grader import cabecera, fuentes
+    from grader import cabecera, cierre, fuentes
 
     if args.comprobar:
-        malas = cabecera.desactualizados() + (["curso/versiones.py"] if cabecera.texto_versiones() !=
-                                               cabecera.ARCHIVO_VERSIONES.read_text(encoding="utf-8") else [])
+        viejas = set(cabecera.desactualizados()) | set(cierre.desactualizados())
+        malas = [t for t in config.tareas() if t in viejas] + (
+            ["curso/versiones.py"] if cabecera.texto_versiones() !=
+            cabecera.ARCHIVO_VERSIONES.read_text(encoding="utf-8") else [])
         if malas:
-            print("Cabecera distinta de la plantilla en: " + ", ".join(malas) + ". Ejecuta `make cabeceras`.")
+            print("Cabecera o celdas de progreso distintas de la plantilla en: " + ", ".join(malas)
+                  + ". Ejecuta `make cabeceras`.")
             return 1
-        print("Todas las cabeceras están al día.")
+        print("Todas las cabeceras y celdas de progreso están al día.")
         return 0
     if cabecera.escribir_versiones():
         print("curso/versiones.py actualizado desde requirements.txt.")
     for tarea in config.tareas():
         nb = fuentes.leer(tarea)
-        if cabecera.aplicar(nb, tarea):
+        if cierre.aplicar(nb) | cabecera.aplicar(nb, tarea):  # las dos: `|` no se salta la segunda
             fuentes.preparar(nb, tarea)
             fuentes.escribir(nb, config.cuaderno_fuente(tarea))
-            print(f"Cabecera actualizada: {tarea} (vuelve a ejecutarla con `make ejecutar`)")
+            print(f"Celdas generadas actualizadas: {tarea} (vuelve a ejecutarlas con `make ejecutar`)")
     return 0
 
 
@@ -269,7 +272,8 @@ def construir_parser() -> argparse.ArgumentParser:
     s.add_argument("--comprobar", action="store_true", help="solo comprueba que notebooks/ está al día")
     s.set_defaults(func=orden_publicar)
 
-    s = sub.add_parser("cabeceras", help="escribe la celda de configuración común en cada cuaderno fuente")
+    s = sub.add_parser("cabeceras",
+                       help="escribe las celdas generadas (cabecera y progreso final) en cada cuaderno fuente")
     s.add_argument("--comprobar", action="store_true", help="solo comprueba que todas están al día")
     s.set_defaults(func=orden_cabeceras)
 

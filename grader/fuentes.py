@@ -6,7 +6,7 @@ from pathlib import Path
 import nbformat
 
 from curso import config
-from grader import cabecera, celdas, ejecucion
+from grader import cabecera, celdas, cierre, ejecucion
 
 
 class CuadernoFuenteInvalido(ValueError):
@@ -26,6 +26,7 @@ def escribir(nb, ruta: Path) -> None:
 
 def preparar(nb, tarea: str) -> None:
     """Celdas generadas al día, metadatos nbgrader derivados de las marcas y kernel estándar."""
+    cierre.aplicar(nb)
     cabecera.aplicar(nb, tarea)
     celdas.normalizar(nb)
     for celda in nb.cells:
