@@ -11,6 +11,7 @@ hace fallar la prueba con un mensaje explícito.
 from __future__ import annotations
 
 import builtins
+import os
 import sys
 import types
 
@@ -18,8 +19,20 @@ import numpy as np
 
 from curso import progreso
 
-_DIR_NUMPY = np.__file__.rsplit("/", 1)[0]
-_ESTE_ARCHIVO = __file__
+
+def _ruta(archivo: str) -> str:
+    """Ruta absoluta comparable (en Windows, sin distinguir mayúsculas y con ``\\``)."""
+    return os.path.normcase(os.path.abspath(archivo))
+
+
+def _dentro(archivo: str, ruta: str) -> bool:
+    """True si ``archivo`` es ``ruta`` o está dentro de la carpeta ``ruta`` (ambas ya pasadas por ``_ruta``)."""
+    archivo = _ruta(archivo)
+    return archivo == ruta or archivo.startswith(ruta.rstrip(os.path.sep) + os.path.sep)
+
+
+_DIR_NUMPY = os.path.dirname(_ruta(np.__file__))
+_ESTE_ARCHIVO = _ruta(__file__)
 
 
 class Fallo(AssertionError):
@@ -94,9 +107,10 @@ _FUNCIONES_INTEGRADAS = ("isinstance", "len", "callable", "getattr", "hasattr")
 _FUNCIONES_NUMPY = ("asarray", "allclose", "array_equal", "abs", "isfinite", "argmax", "unravel_index")
 
 
-def _codigo_en(funcion, carpeta: str) -> bool:
+def _codigo_en(funcion, ruta: str) -> bool:
+    """True si el código Python de ``funcion`` vive en ``ruta`` (un archivo o una carpeta)."""
     codigo = getattr(funcion, "__code__", None)
-    return codigo is not None and codigo.co_filename.startswith(carpeta)
+    return codigo is not None and _dentro(codigo.co_filename, ruta)
 
 
 def _genuina(funcion, carpeta: str) -> bool:

@@ -472,7 +472,8 @@ def evaluar_entrega(entrega: Path, fuente: Path, alumno: str, tarea: str, carpet
     if not limites.aislar:
         resultado.marcar("sin_aislamiento")
         resultado.avisos.append("Calificada SIN aislamiento (--sin-aislamiento): el código del alumno se ejecutó "
-                                "con acceso a la red y a los archivos del usuario que califica.")
+                                "con acceso a la red y a los archivos del usuario que califica"
+                                + ("." if ejecucion.Aislamiento.tope_de_memoria() else " y sin tope de memoria."))
     try:
         nb, avisos = combinar(leer_entrega(entrega), nb_fuente)
         resultado.avisos += avisos

@@ -194,7 +194,7 @@ def simular(tarea: str, carpeta: Path, datos_servidos: Path = config.RAIZ / conf
     nbformat.write(nb, contenido / f"{tarea}.ipynb")
     with servidor_de_datos(datos_servidos) as (url_datos, pedidos):
         # IPC en vez de TCP, como ``ejecucion``: sin puertos abiertos ni el aviso de TCP sin cifrar en stderr.
-        km = AsyncKernelManager(kernel_name="colab", transport="ipc", ip=str(carpeta / "kernel"),
+        km = AsyncKernelManager(kernel_name="colab", **ejecucion.conexion(carpeta / "kernel"),
                                 connection_file=str(carpeta / "kernel.json"),
                                 kernel_spec_manager=KernelSpecManager(kernel_dirs=[str(carpeta / "kernels")]))
         cliente = NotebookClient(nb, km=km, timeout=config.TIEMPO_POR_CELDA_COMPLETO_S,

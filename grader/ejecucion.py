@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import copy
+import getpass
 import json
 import logging
 import os
@@ -43,7 +44,12 @@ _SILENCIO.addHandler(logging.NullHandler())
 _SILENCIO.setLevel(logging.CRITICAL)
 _SILENCIO.propagate = False  # nbclient registra en ERROR cada tiempo agotado: el calificador ya lo anota
 
-DIR_KERNELS = Path(tempfile.gettempdir()) / f"curso-kernels-{os.getuid()}"
+def _usuario() -> str:
+    """El usuario en el nombre de ``DIR_KERNELS``: su uid en Unix, su nombre en Windows (no tiene ``getuid``)."""
+    return str(os.getuid()) if hasattr(os, "getuid") else getpass.getuser()
+
+
+DIR_KERNELS = Path(tempfile.gettempdir()) / f"curso-kernels-{_usuario()}"
 """Aquí vive la carpeta privada de cada kernel; ninguna caja ve esta carpeta salvo su propia subcarpeta."""
 
 
@@ -85,6 +91,11 @@ class Aislamiento:
     @staticmethod
     def disponible() -> bool:
         return shutil.which("bwrap") is not None and shutil.which("prlimit") is not None
+
+    @staticmethod
+    def tope_de_memoria() -> bool:
+        """¿Se puede poner tope de memoria al kernel? (``prlimit``, de Linux: no existe en macOS ni en Windows)."""
+        return shutil.which("prlimit") is not None
 
     # Variables que fija la caja: todo lo que el kernel escribe (configuración, temporales) cae en su /tmp propio;
     # en otro espacio de PID el padre no es visible: ipykernel no debe vigilarlo (si el calificador muere, el
@@ -131,7 +142,7 @@ class Aislamiento:
 
     def prefijo(self, privada: Path) -> list[str]:
         """Orden que envuelve la del kernel."""
-        tope = ["prlimit", f"--as={self.memoria_bytes}", "--"] if shutil.which("prlimit") else []
+        tope = ["prlimit", f"--as={self.memoria_bytes}", "--"] if self.tope_de_memoria() else []
         tope += [sys.executable, "-I", str(Path(vigia.__file__).resolve()), str(archivo_vigia(privada)), "--"]
         return (self.caja(privada) + ["--"] + tope) if self.aislar else tope
 
@@ -205,9 +216,16 @@ class KernelAislado(AsyncKernelManager):
         return (self.aislamiento.prefijo(self.privada) + orden) if self.aislamiento else orden
 
 
+def conexion(prefijo: Path) -> dict[str, str]:
+    """Transporte de un kernel: sockets IPC con ese prefijo (sin puertos abiertos) o, en Windows, TCP local."""
+    if os.name == "nt":
+        return {"transport": "tcp", "ip": "127.0.0.1"}
+    return {"transport": "ipc", "ip": str(prefijo)}
+
+
 def _gestor(privada: Path, aislamiento: Aislamiento | None) -> KernelAislado:
     """Gestor de un kernel con conexión, sockets IPC (sin puertos abiertos) y caja en ``privada``."""
-    km = KernelAislado(kernel_name="python3", transport="ipc", ip=str(privada / "ipc"),
+    km = KernelAislado(kernel_name="python3", **conexion(privada / "ipc"),
                        connection_file=str(privada / "conexion.json"))
     km.aislamiento, km.privada = aislamiento, privada
     km.kernel_spec.interrupt_mode = "message"

@@ -13,6 +13,7 @@ la ficha nunca se guarda en el cuaderno calificado ni llega a la retroalimentaci
 from __future__ import annotations
 
 import ast
+import os
 import secrets
 import sysconfig
 from dataclasses import dataclass
@@ -31,7 +32,7 @@ def carpetas_confiables() -> tuple[str, ...]:
     de la caja, que monta / de solo lectura)."""
     rutas = {sysconfig.get_path(clave) for clave in ("stdlib", "platstdlib", "purelib", "platlib")}
     rutas.add(str(config.RAIZ / "curso"))
-    return tuple(sorted(str(Path(r).resolve()).rstrip("/") + "/" for r in rutas if r))
+    return tuple(sorted(os.path.join(str(Path(r).resolve()), "") for r in rutas if r))  # con «/» o «\\» final
 
 
 @dataclass

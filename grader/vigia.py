@@ -4,12 +4,13 @@ memoria: el residente (``wait4``, exacto) y el virtual (VmPeak, que es una marca
 
 Se ejecuta por su ruta, dentro de la caja y bajo el tope de memoria, sin importar el paquete ``grader``:
 ``python vigia.py ARCHIVO.json -- orden del kernel…``. Escribe ``{"codigo", "pico_rss", "pico_virtual"}``.
+
+Funciona también fuera de Linux (``calificar --sin-aislamiento`` en macOS o Windows): lo que solo existe en Linux
+(``prctl``, ``/proc``) o en Unix (``resource``) se usa solo si está; sin ello los picos valen 0.
 """
 
-import ctypes
 import json
 import os
-import resource
 import signal
 import subprocess
 import sys
@@ -37,9 +38,26 @@ def _vigilar(hijo: subprocess.Popen, picos: list[int]) -> None:
         threading.Event().wait(CADA_S)
 
 
-def _morir_con_el_vigia() -> None:
-    """En el hijo: si el vigía muere (p. ej. SIGKILL al apagar el kernel), el kernel muere también."""
-    ctypes.CDLL(None, use_errno=True).prctl(PR_SET_PDEATHSIG, signal.SIGKILL)
+def morir_con_el_vigia():
+    """Lo que el hijo ejecuta antes de arrancar para morir si el vigía muere (p. ej. SIGKILL al apagar el
+    kernel): ``prctl`` de Linux. None donde no hay ``prctl`` (macOS, Windows): el hijo se lanza sin más."""
+    try:
+        import ctypes
+
+        prctl = ctypes.CDLL(None, use_errno=True).prctl
+    except (ImportError, OSError, AttributeError, TypeError):
+        return None
+    return lambda: prctl(PR_SET_PDEATHSIG, signal.SIGKILL)
+
+
+def pico_rss_hijos() -> int:
+    """Pico de memoria residente de los hijos terminados, en bytes (0 donde no hay ``resource``: Windows)."""
+    try:
+        import resource
+    except ImportError:
+        return 0
+    factor = 1 if sys.platform == "darwin" else 1024  # macOS da bytes; Linux, KB
+    return resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss * factor
 
 
 def anotar(archivo: str, codigo: int, pico_rss: int, pico_virtual: int) -> None:
@@ -55,13 +73,14 @@ def main(argv: list[str]) -> int:
     if separador != "--" or not orden:
         print("uso: vigia.py ARCHIVO.json -- orden…", file=sys.stderr)
         return 2
-    hijo = subprocess.Popen(orden, preexec_fn=_morir_con_el_vigia)
-    for senal in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP):
-        signal.signal(senal, lambda s, _marco: hijo.send_signal(s))
+    hijo = subprocess.Popen(orden, preexec_fn=morir_con_el_vigia())
+    for nombre in ("SIGINT", "SIGTERM", "SIGHUP"):  # SIGHUP no existe en Windows
+        if hasattr(signal, nombre):
+            signal.signal(getattr(signal, nombre), lambda s, _marco: hijo.send_signal(s))
     picos = [0]
     threading.Thread(target=_vigilar, args=(hijo, picos), daemon=True).start()
     codigo = hijo.wait()
-    anotar(archivo, codigo, resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss * 1024, picos[0])
+    anotar(archivo, codigo, pico_rss_hijos(), picos[0])
     return codigo if codigo >= 0 else 128 - codigo
 
 
