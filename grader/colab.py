@@ -95,15 +95,20 @@ def repositorio_local(destino: Path) -> str:
     return f"file://localhost{destino.resolve().as_posix()}"  # pip acepta git+file solo con nombre de máquina
 
 
+def ver_paquetes_de_este_entorno(venv: Path) -> None:
+    """Hace que ``venv`` vea los paquetes instalados en este entorno salvo el paquete del alumno ``curso``."""
+    propios = Path(sysconfig.get_path("purelib", vars={"base": str(venv), "platbase": str(venv)}))
+    # Un .pth con rutas añade esos site-packages, pero no ejecuta sus .pth: la instalación editable de
+    # ``curso`` en el entorno del curso no se ve.
+    (propios / "paquetes_de_colab.pth").write_text("\n".join(sysconfig.get_paths()[k] for k in ("purelib", "platlib")))
+
+
 def python_tipo_colab(carpeta: Path) -> Path:
     """Un venv que ve los paquetes de este entorno (salvo ``curso``) y un ``google.colab`` falso cargado al
     arrancar el kernel. Devuelve la carpeta del venv."""
     venv = carpeta / "venv"
     subprocess.run([sys.executable, "-m", "venv", "--without-pip", str(venv)], check=True)
-    propios = Path(sysconfig.get_path("purelib", vars={"base": str(venv), "platbase": str(venv)}))
-    # Un .pth con rutas añade esos site-packages, pero no ejecuta sus .pth: la instalación editable de
-    # ``curso`` en el entorno del curso no se ve.
-    (propios / "paquetes_de_colab.pth").write_text("\n".join(sysconfig.get_paths()[k] for k in ("purelib", "platlib")))
+    ver_paquetes_de_este_entorno(venv)
     falsos = carpeta / "falsos" / "google" / "colab"  # sin __init__ en google/: paquete de espacio de nombres
     falsos.mkdir(parents=True)
     (falsos / "__init__.py").write_text('"""google.colab simulado (pruebas del curso)."""\n')
