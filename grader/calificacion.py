@@ -11,125 +11,116 @@ import ast
 import copy
 import json
 import os
+import re
+import stat
 import time
-from dataclasses import asdict, dataclass, field, fields, replace
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 import nbformat
 
 from curso import config, mensajes
-from grader import celdas, ejecucion, integridad
+from grader import cabecera, celdas, ejecucion, integridad
+from grader import resultado as registros
 from grader.limites import Limites, tamano
 
-# Señales para el instructor (además del estado): se guardan en resultado.json y en el CSV.
-BANDERAS = {
-    "manipulacion": "posible manipulación de las pruebas",
-    "tiempo_agotado": "una celda agotó su tiempo",
-    "kernel_murio": "el kernel se detuvo",
-    "archivo_invalido": "archivo no válido",
-    "salida_recortada": "salida recortada por exceso de tamaño",
-    "sin_aislamiento": "calificada sin aislamiento",
-    "renombrada": "entrega con otro nombre de archivo",
-    "celdas_restauradas": "faltaban celdas y se restauraron",
-}
-
-# Estado de la nota de un ejercicio (además de "manual": respuesta escrita pendiente del instructor).
-ESTADOS_NOTA = {
-    "correcto": "correcto",
-    "parcial": "parcial",
-    "incorrecto": "incorrecto",
-    "sin_responder": "sin responder",
-    "no_ejecutado": "no ejecutado",
-    "tiempo_agotado": "tiempo agotado",
-    "kernel_murio": "kernel detenido",
-    "manipulacion": "manipulación",
-}
-
-ESTADOS = {
-    "ok": "calificada",
-    "archivo_invalido": "archivo no válido",
-    "sin_entrega": "sin entrega",
-    "tiempo_agotado": "tiempo agotado",
-    "kernel_murio": "el kernel se detuvo",
-    "error_interno": "error interno del calificador",
-}
-
-
-@dataclass
-class NotaEjercicio:
-    """Puntuación de un ejercicio: ``puntos`` es None si espera calificación manual."""
-
-    ejercicio: str
-    grade_id: str
-    puntos: float | None
-    maximo: float
-    estado: str  # una clave de ESTADOS_NOTA o "manual"
-    mensaje: str = ""
-
-
-@dataclass
-class Resultado:
-    """Registro de una calificación (lo que se guarda en el libro y en el CSV)."""
-
-    alumno: str
-    tarea: str
-    estado: str
-    mensaje: str = ""
-    notas: list[NotaEjercicio] = field(default_factory=list)
-    avisos: list[str] = field(default_factory=list)
-    banderas: list[str] = field(default_factory=list)  # claves de BANDERAS
-    segundos: float = 0.0
-    segundos_fijos: float = 0.0  # lo que no fue ejecutar celdas del alumno: kernel, cabecera, leer y escribir
-    segundos_espera_kernel: float = 0.0  # de ellos, esperando a que el kernel respondiera (arranque no oculto)
-    segundos_cpu_kernel: float = 0.0  # CPU de los procesos del kernel (arranque incluido)
-    limites: dict = field(default_factory=dict)  # los Limites con que se calificó
-    huella: str = ""  # resumen de entrega + fuente + límites: si no cambia, el lote no vuelve a calificarla
-
-    @property
-    def puntos(self) -> float:
-        return float(sum(n.puntos or 0 for n in self.notas))
-
-    @property
-    def maximo(self) -> float:
-        return float(sum(n.maximo for n in self.notas))
-
-    def a_dict(self) -> dict:
-        return {**asdict(self), "puntos": self.puntos, "maximo": self.maximo}
-
-    def marcar(self, bandera: str) -> None:
-        """Añade una bandera (clave de BANDERAS) si aún no está."""
-        if bandera not in self.banderas:
-            self.banderas.append(bandera)
-
-    @classmethod
-    def desde_dict(cls, datos: dict) -> "Resultado":
-        """El Resultado que guardó ``a_dict`` (p. ej. leído de resultado.json)."""
-        propios = {f.name for f in fields(cls)}
-        r = cls(**{k: v for k, v in datos.items() if k in propios and k != "notas"})
-        r.notas = [NotaEjercicio(**n) for n in datos.get("notas", [])]
-        return r
+# El registro (campos, estados, banderas, resultado.json) vive en grader.resultado; se re-exporta aquí.
+from grader.resultado import BANDERAS, ESTADOS, ESTADOS_NOTA, NotaEjercicio, Resultado  # noqa: F401
 
 
 class EntregaInvalida(ValueError):
     """La entrega no se puede leer como cuaderno; el mensaje (en español) dice por qué."""
 
 
-# ---------------------------------------------------------------- lectura
+class EntregaNoRegular(EntregaInvalida):
+    """Donde va la entrega hay algo que no es un archivo normal (carpeta, enlace, tubería…): no se abre."""
+
+
+PROFUNDIDAD_MAX_JSON = 100
+"""Anidamiento máximo del JSON de una entrega (un cuaderno real no pasa de una decena de niveles)."""
+
+
+_PROFUNDO = object()  # json.loads agotó la pila
+
+
+def que_es(modo: int) -> str:
+    """Lo que es una entrada del sistema de archivos, en español («una carpeta», «un enlace simbólico»…)."""
+    if stat.S_ISDIR(modo):
+        return "una carpeta"
+    if stat.S_ISLNK(modo):
+        return "un enlace simbólico"
+    if stat.S_ISFIFO(modo):
+        return "una tubería (FIFO)"
+    if stat.S_ISSOCK(modo):
+        return "un socket"
+    if stat.S_ISCHR(modo) or stat.S_ISBLK(modo):
+        return "un dispositivo"
+    return "algo que no es un archivo normal"
+
+
+def no_es_archivo_normal(ruta: Path, lo_encontrado: str) -> str:
+    """Mensaje para el alumno: donde iba su cuaderno hay ``lo_encontrado``, que no se abrió."""
+    return (f"«{ruta.name}» no es un archivo normal: es {lo_encontrado}, y el calificador no lo abre ni lo sigue. "
+            "Entrega el cuaderno (.ipynb) como un archivo normal dentro de tu carpeta.")
+
+
+def leer_bytes_seguro(ruta: Path, maximo: int = config.ENTREGA_MAX_BYTES) -> bytes:
+    """Los bytes de ``ruta`` solo si es un archivo normal (no un enlace, carpeta, tubería…) de como mucho
+    ``maximo`` bytes; si no, lanza ``EntregaNoRegular`` o ``EntregaInvalida`` (sin abrir lo que no es un archivo)."""
+    try:
+        antes = os.lstat(ruta)
+    except FileNotFoundError:
+        raise EntregaInvalida(f"No se encontró el archivo {ruta.name}.") from None
+    if not stat.S_ISREG(antes.st_mode):
+        raise EntregaNoRegular(no_es_archivo_normal(ruta, que_es(antes.st_mode)))
+    if antes.st_size > maximo:
+        raise EntregaInvalida(_demasiado_grande(ruta, antes.st_size, maximo))
+    banderas = os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_BINARY", 0)
+    try:
+        fd = os.open(ruta, banderas)
+    except OSError as e:  # cambió entre lstat y open (p. ej. ahora es un enlace: ELOOP)
+        raise EntregaNoRegular(no_es_archivo_normal(ruta, f"algo que no se pudo abrir como archivo ({e.strerror})"))
+    with os.fdopen(fd, "rb") as f:
+        ahora = os.fstat(f.fileno())
+        if not stat.S_ISREG(ahora.st_mode) or (ahora.st_dev, ahora.st_ino) != (antes.st_dev, antes.st_ino):
+            raise EntregaNoRegular(no_es_archivo_normal(ruta, "algo que cambió mientras se abría"))
+        datos = f.read(maximo + 1)
+    if len(datos) > maximo:
+        raise EntregaInvalida(_demasiado_grande(ruta, len(datos), maximo))
+    return datos
+
+
+def _demasiado_grande(ruta: Path, tam: int, maximo: int) -> str:
+    return (f"{ruta.name} ocupa {tamano(tam)} o más: el calificador no lee entregas de más de {tamano(maximo)}. "
+            "Borra las salidas del cuaderno (menú Editar → Borrar las salidas) y entrégalo de nuevo.")
+
+
+def profundidad(valor) -> int:
+    """Niveles de anidamiento de un valor JSON (sin recursión: no se agota la pila con una entrega hostil)."""
+    maxima, pila = 0, [(valor, 1)]
+    while pila:
+        actual, nivel = pila.pop()
+        if isinstance(actual, dict | list):
+            maxima = max(maxima, nivel)
+            hijos = actual.values() if isinstance(actual, dict) else actual
+            pila.extend((h, nivel + 1) for h in hijos if isinstance(h, dict | list))
+    return maxima
 
 
 def leer_entrega(ruta: Path):
-    """Lee una entrega como cuaderno nbformat 4, o lanza EntregaInvalida con un mensaje claro."""
-    if not ruta.is_file():
-        raise EntregaInvalida(f"No se encontró el archivo {ruta.name}.")
-    datos = ruta.read_bytes()
+    """Lee una entrega como cuaderno nbformat 4, o lanza EntregaInvalida (EntregaNoRegular si no es un archivo
+    normal) con un mensaje claro. Nunca sigue enlaces ni abre carpetas, tuberías o dispositivos."""
+    datos = leer_bytes_seguro(ruta)
     if not datos.strip():
         raise EntregaInvalida(f"El archivo {ruta.name} está vacío.")
     try:
         texto = datos.decode("utf-8")
     except UnicodeDecodeError:
-        raise EntregaInvalida(f"{ruta.name} no es un cuaderno de Jupyter: no es un archivo de texto.") from None
+        raise EntregaInvalida(f"{ruta.name} no es un cuaderno de Jupyter: no es un archivo de texto (UTF-8).") from None
     try:
         bruto = json.loads(texto)
+    except RecursionError:
+        bruto = _PROFUNDO
     except json.JSONDecodeError as e:
         if _es_script(texto):
             raise EntregaInvalida(
@@ -141,6 +132,9 @@ def leer_entrega(ruta: Path):
             f"{ruta.name} está dañado: no es JSON válido (línea {e.lineno}, columna {e.colno}). "
             "Vuelve a descargar el cuaderno desde Jupyter o Colab y entrégalo de nuevo."
         ) from None
+    if bruto is _PROFUNDO or profundidad(bruto) > PROFUNDIDAD_MAX_JSON:
+        raise EntregaInvalida(f"{ruta.name} es JSON anidado a más de {PROFUNDIDAD_MAX_JSON} niveles: no es un "
+                              "cuaderno de Jupyter normal. Vuelve a descargarlo desde Jupyter o Colab.")
     if not isinstance(bruto, dict) or not isinstance(bruto.get("cells", bruto.get("worksheets")), list):
         raise EntregaInvalida(f"{ruta.name} es JSON pero no es un cuaderno de Jupyter (no tiene celdas).")
     try:
@@ -186,9 +180,25 @@ def combinar(entrega, fuente) -> tuple[object, list[str]]:
 
     Devuelve el cuaderno y los avisos (en español) de lo que se restauró o se ignoró.
     """
+    combinado = combinar_detalle(entrega, fuente)
+    return combinado.nb, combinado.avisos
+
+
+@dataclass
+class Combinado:
+    """El cuaderno a ejecutar, los avisos para el alumno y los ids de las celdas que se restauraron."""
+
+    nb: object
+    avisos: list[str]
+    restauradas: list[str]
+
+
+def combinar_detalle(entrega, fuente) -> Combinado:
+    """Como ``combinar``, con la lista de celdas restauradas aparte (para la bandera, sin leer los avisos)."""
     por_id = {celdas.marca(c).grade_id: c for c in fuente.cells if celdas.marca(c) is not None}
     bloqueadas = {gid for gid, c in por_id.items() if celdas.marca(c).tipo in ("cabecera", "pruebas")}
     avisos: list[str] = []
+    restauradas_ids: list[str] = []
     salida, vistos = [], set()
     for celda in entrega.cells:
         gid = id_estable(celda)
@@ -223,6 +233,7 @@ def combinar(entrega, fuente) -> tuple[object, list[str]]:
                           else nbformat.v4.new_markdown_cell(texto))
             restaurada.metadata["nbgrader"] = copy.deepcopy(celda.metadata["nbgrader"])
             avisos.append(f"Faltaba la celda del ejercicio «{gid}»: cuenta como sin responder.")
+        restauradas_ids.append(gid)
         salida.insert(anterior + 1, restaurada)
         posicion_de = {id_estable(c): i for i, c in enumerate(salida) if id_estable(c) in por_id}
         anterior = posicion_de[gid]
@@ -237,7 +248,7 @@ def combinar(entrega, fuente) -> tuple[object, list[str]]:
         etiquetas = [e for e in celda.metadata.get("tags", []) if e != celdas.ETIQUETA_OMITIR]
         celda.metadata["tags"] = etiquetas + ([celdas.ETIQUETA_OMITIR] if omitir else [])
     nb = nbformat.v4.new_notebook(cells=salida, metadata=copy.deepcopy(fuente.metadata))
-    return nb, avisos
+    return Combinado(nb, avisos, restauradas_ids)
 
 
 # ---------------------------------------------------------------- puntuación
@@ -386,8 +397,24 @@ def puntuar(nb, fuente, evidencia: Evidencia | None = None) -> list[NotaEjercici
         mensaje = mensaje_de_error(mensajes.SIN_RESOLVER[0], "") if sin_responder else mensaje_de_error(*fallo)
         if fallo[0] in ("MemoryError", "ResourceExhaustedError") and evidencia is not None:
             mensaje += f" (El tope de memoria de cada cuaderno es {tamano(evidencia.limites.memoria_bytes)}.)"
+        if evidencia is not None and (disco_lleno(fallo) or (respuesta is not None and disco_lleno(_error(respuesta)))):
+            estado, mensaje = "incorrecto", mensaje_disco_lleno(evidencia.limites)
         notas.append(NotaEjercicio(m.ejercicio, m.grade_id, 0, m.puntos, estado, mensaje))
     return notas
+
+
+_SIN_ESPACIO = re.compile(r"No space left on device|Errno 28|Disk quota exceeded|Errno 122")
+
+
+def disco_lleno(error: tuple[str, str] | None) -> bool:
+    """¿Es el error de una celda el de un disco lleno (el /tmp o la carpeta de trabajo de la entrega)?"""
+    return error is not None and bool(_SIN_ESPACIO.search(error[1]))
+
+
+def mensaje_disco_lleno(limites: Limites) -> str:
+    return (f"Se llenó el disco de tu cuaderno al calificar: cada entrega tiene {tamano(limites.disco_tmp_bytes)} "
+            f"en /tmp y {tamano(limites.disco_trabajo_bytes)} en su carpeta de trabajo. ¿Escribe tu código archivos "
+            "enormes (o sin parar)? Este ejercicio vale 0.")
 
 
 def notas_a_cero(fuente, motivo: str) -> list[NotaEjercicio]:
@@ -456,6 +483,51 @@ def _avisar_memoria(resultado: Resultado, limites: Limites) -> None:
     if "sin memoria" not in resultado.mensaje:
         resultado.mensaje = (resultado.mensaje + f" Durante la ejecución {frase}.").strip()
     resultado.marcar("kernel_murio")
+    resultado.marcar("sin_memoria")
+
+
+INSTALAR_CURSO = ("Instala el paquete del curso en el entorno con que se califica (`pip install -e .` en la raíz "
+                  "del curso, también tras crear el entorno con conda) y comprueba que ninguna otra carpeta "
+                  "`curso/` en PYTHONPATH lo tapa.")
+
+
+def explicar_fallo_propio(ename: str, evalue: str) -> str:
+    """Qué falló en una celda del calificador (la cabecera) y cómo arreglarlo, para el instructor."""
+    if ename in ("ImportError", "ModuleNotFoundError"):
+        falta = re.search(r"No module named '([^'.]+)", evalue)
+        if falta and falta.group(1) != "curso":
+            return (f"al kernel le falta el paquete «{falta.group(1)}» ({ename}: {evalue}). Instala las "
+                    "dependencias del curso en el entorno con que se califica (`pip install -r requirements.txt`).")
+        return f"el kernel que califica no puede importar el paquete del curso ({ename}: {evalue}). {INSTALAR_CURSO}"
+    return f"{ename}: {evalue}"
+
+
+def fallo_propio(nb, registro: ejecucion.Registro, limites: Limites) -> str | None:
+    """La causa (en español, para el instructor) si falló una celda del calificador (la cabecera) al ejecutar la
+    entrega; None si no. Un fallo así es del entorno de calificación, nunca del alumno."""
+    for i, celda in enumerate(nb.cells):
+        if not cabecera.es_cabecera(celda):
+            continue
+        error = _error(celda)
+        if error is not None:
+            return f"La celda de preparación (cabecera) falló: {explicar_fallo_propio(*error)}"
+        if i in registro.agotadas:
+            return f"La celda de preparación (cabecera) {_excedio(registro.agotadas[i], limites)} y se interrumpió."
+        if registro.parada == i:
+            return f"Al ejecutar la celda de preparación (cabecera), {registro.motivo_parada}."
+    return None
+
+
+def marcar_error_interno(resultado: Resultado, fuente, causa: str) -> None:
+    """La entrega queda sin nota (ni un 0) por un fallo del calificador: se recalifica en el próximo lote."""
+    resultado.estado = "error_interno"
+    resultado.mensaje = f"No se calificó por un fallo del calificador, no del alumno: {causa}"
+    resultado.notas = [
+        NotaEjercicio(m.ejercicio, m.grade_id, None, m.puntos, "manual" if m.tipo == "respuesta" else "error_interno",
+                      "Respuesta escrita: la califica el instructor." if m.tipo == "respuesta"
+                      else "Sin nota: falló el calificador (se volverá a calificar).")
+        for m in celdas.ejercicios(fuente)
+    ]
 
 
 def evaluar_entrega(entrega: Path, fuente: Path, alumno: str, tarea: str, carpeta: Path,
@@ -475,9 +547,10 @@ def evaluar_entrega(entrega: Path, fuente: Path, alumno: str, tarea: str, carpet
                                 "con acceso a la red y a los archivos del usuario que califica"
                                 + ("." if ejecucion.Aislamiento.tope_de_memoria() else " y sin tope de memoria."))
     try:
-        nb, avisos = combinar(leer_entrega(entrega), nb_fuente)
-        resultado.avisos += avisos
-        if any("restauró" in a or "Faltaba" in a for a in resultado.avisos):
+        combinado = combinar_detalle(leer_entrega(entrega), nb_fuente)
+        nb = combinado.nb
+        resultado.avisos += combinado.avisos
+        if combinado.restauradas:
             resultado.marcar("celdas_restauradas")
         if limites.aislar and not ejecucion.Aislamiento.disponible():
             raise FaltaAislamiento(FaltaAislamiento.MENSAJE)
@@ -486,25 +559,11 @@ def evaluar_entrega(entrega: Path, fuente: Path, alumno: str, tarea: str, carpet
         if not registro.arranco and reserva is not None:  # ninguna celda se ejecutó: otra vez, con un kernel nuevo
             registro = _ejecutar(nb, None, fuente, limites)
         integridad.restaurar(nb, fichas)
-        resultado.estado = registro.estado
-        resultado.notas = puntuar(nb, nb_fuente, Evidencia(registro, fichas, limites))
-        resultado.mensaje = _mensaje_general(registro, nb, limites)
-        if registro.sin_memoria:
-            _avisar_memoria(resultado, limites)
-        for nota in resultado.notas:
-            if nota.estado in ("manipulacion", "tiempo_agotado", "kernel_murio"):
-                resultado.marcar(nota.estado)
-        if registro.agotadas:
-            resultado.marcar("tiempo_agotado")
-        if registro.estado == "kernel_murio":
-            resultado.marcar("kernel_murio")
-        if registro.recortadas:
-            resultado.marcar("salida_recortada")
-            descartado = sum(registro.recortadas.values())
-            resultado.avisos.append(
-                f"Se recortó la salida de {len(registro.recortadas)} celda(s) ({tamano(descartado)} descartados): "
-                f"se guardan como mucho {tamano(limites.salida_por_celda_bytes)} por celda y "
-                f"{tamano(limites.salida_total_bytes)} por cuaderno.")
+        causa = fallo_propio(nb, registro, limites)
+        if causa is not None:
+            marcar_error_interno(resultado, nb_fuente, causa)
+        else:
+            _puntuar_ejecucion(resultado, nb, nb_fuente, Evidencia(registro, fichas, limites))
         carpeta.mkdir(parents=True, exist_ok=True)
         nbformat.write(nb, carpeta / f"{tarea}.ipynb")
         resultado.segundos_fijos = round(time.monotonic() - inicio - registro.segundos_alumno(nb), 2)
@@ -513,26 +572,46 @@ def evaluar_entrega(entrega: Path, fuente: Path, alumno: str, tarea: str, carpet
     except EntregaInvalida as e:
         resultado.estado, resultado.mensaje = "archivo_invalido", str(e)
         resultado.marcar("archivo_invalido")
+        if isinstance(e, EntregaNoRegular):
+            resultado.marcar("entrega_no_regular")
         resultado.notas = notas_a_cero(nb_fuente, str(e))
     except FaltaAislamiento as e:
-        resultado.estado, resultado.mensaje = "error_interno", str(e)
-        resultado.notas = notas_a_cero(nb_fuente, "No se calificó: falta el aislamiento en la máquina que califica.")
+        marcar_error_interno(resultado, nb_fuente, str(e))
     except Exception as e:  # el lote sigue con los demás alumnos
-        resultado.estado = "error_interno"
-        resultado.mensaje = f"Error inesperado del calificador: {type(e).__name__}: {e}"
-        resultado.notas = notas_a_cero(nb_fuente, resultado.mensaje)
+        marcar_error_interno(resultado, nb_fuente, f"error inesperado del calificador: {type(e).__name__}: {e}")
     resultado.segundos = round(time.monotonic() - inicio, 2)
     return resultado
 
 
+def _puntuar_ejecucion(resultado: Resultado, nb, nb_fuente, ev: Evidencia) -> None:
+    """Notas, estado, mensaje y banderas de una entrega ejecutada (la cabecera no falló)."""
+    registro, limites = ev.registro, ev.limites
+    resultado.estado = registro.estado
+    resultado.notas = puntuar(nb, nb_fuente, ev)
+    resultado.mensaje = _mensaje_general(registro, nb, limites)
+    if registro.sin_memoria:
+        _avisar_memoria(resultado, limites)
+    for nota in resultado.notas:
+        if nota.estado in ("manipulacion", "tiempo_agotado", "kernel_murio"):
+            resultado.marcar(nota.estado)
+    if any(disco_lleno(_error(c)) for c in nb.cells if c.cell_type == "code"):
+        resultado.marcar("disco_lleno")
+    if registro.agotadas:
+        resultado.marcar("tiempo_agotado")
+    if registro.estado == "kernel_murio":
+        resultado.marcar("kernel_murio")
+    if registro.recortadas:
+        resultado.marcar("salida_recortada")
+        descartado = sum(registro.recortadas.values())
+        resultado.avisos.append(
+            f"Se recortó la salida de {len(registro.recortadas)} celda(s) ({tamano(descartado)} descartados): "
+            f"se guardan como mucho {tamano(limites.salida_por_celda_bytes)} por celda y "
+            f"{tamano(limites.salida_total_bytes)} por cuaderno.")
+
+
 def escribir_resultado(resultado: Resultado, carpeta: Path) -> Path:
-    """Escribe ``carpeta/resultado.json`` de una vez (nunca queda a medias)."""
-    carpeta.mkdir(parents=True, exist_ok=True)
-    ruta = carpeta / "resultado.json"
-    temporal = ruta.with_name(f".resultado.{os.getpid()}.json")
-    temporal.write_text(json.dumps(resultado.a_dict(), ensure_ascii=False, indent=2), encoding="utf-8")
-    os.replace(temporal, ruta)
-    return ruta
+    """Escribe ``carpeta/resultado.json`` de una vez (``grader.resultado.escribir``)."""
+    return registros.escribir(resultado, carpeta)
 
 
 def calificar_entrega(entrega: Path, fuente: Path, alumno: str, tarea: str, carpeta: Path,

@@ -353,7 +353,7 @@ def _colores() -> dict[str, str]:
     distinguen también con daltonismo (azul = bien, naranja = mal)."""
     return {"correcto": "tab:blue", "parcial": "#9ecae1", "incorrecto": "tab:orange", "sin_responder": "tab:gray",
             "no_ejecutado": "lightgray", "tiempo_agotado": "tab:purple", "kernel_murio": "tab:brown",
-            "manipulacion": "tab:red", "histograma": "tab:blue"}
+            "manipulacion": "tab:red", "error_interno": "black", "histograma": "tab:blue"}
 
 
 def _png(figura) -> str:

@@ -11,7 +11,7 @@ import pandas as pd
 
 from curso import config
 from grader import publicacion
-from grader.calificacion import BANDERAS, ESTADOS, Resultado
+from grader.resultado import BANDERAS, ESTADOS, Resultado
 
 
 def url_libro(raiz: Path) -> str:
@@ -86,6 +86,9 @@ class Libro:
             gb.update_or_create_submission(r.tarea, r.alumno)
             cuaderno = gb.find_submission_notebook(r.tarea, r.tarea, r.alumno)
             cuaderno.flagged = r.estado != "ok" or bool(r.banderas)
+            if not r.tiene_nota:  # error interno: ni un 0 (lo que hubiera se conserva; se recalifica después)
+                gb.db.commit()
+                return
             for nota in r.notas:
                 grade = gb.find_grade(nota.grade_id, r.tarea, r.tarea, r.alumno)
                 grade.auto_score = nota.puntos
@@ -93,19 +96,39 @@ class Libro:
             gb.db.commit()
 
 
+INICIOS_DE_FORMULA = ("=", "+", "-", "@", "\t", "\r")
+"""Un texto que empieza así lo ejecuta una hoja de cálculo como fórmula (inyección en CSV)."""
+
+
+def texto_seguro(valor):
+    """Un valor para una celda de CSV: un texto que una hoja de cálculo tomaría por fórmula va precedido de «'»."""
+    if isinstance(valor, str) and valor.startswith(INICIOS_DE_FORMULA):
+        return "'" + valor
+    return valor
+
+
+def tabla_segura(tabla: pd.DataFrame) -> pd.DataFrame:
+    """La tabla con sus textos (celdas y nombres de columna) neutralizados con ``texto_seguro``."""
+    segura = tabla.map(texto_seguro)
+    segura.columns = [texto_seguro(c) for c in segura.columns]
+    return segura
+
+
 def escribir_csv(resultados: list[Resultado], ruta: Path) -> Path:
-    """Una fila por (alumno, tarea): estado, puntos, máximo, puntos por ejercicio, mensaje, avisos y banderas."""
+    """Una fila por (alumno, tarea): estado, puntos, máximo, puntos por ejercicio, mensaje, avisos y banderas.
+    Sin nota (sin entrega, error interno): puntos vacíos, nunca un 0."""
     filas = []
     for r in resultados:
         fila = {"alumno": r.alumno, "tarea": r.tarea, "estado": ESTADOS[r.estado],
-                "puntos": r.puntos, "maximo": r.maximo, "segundos": r.segundos}
-        fila.update({n.ejercicio: ("pendiente" if n.puntos is None else n.puntos) for n in r.notas})
+                "puntos": r.puntos if r.tiene_nota else None, "maximo": r.maximo, "segundos": r.segundos}
+        fila.update({n.ejercicio: ("pendiente" if n.estado == "manual" else n.puntos) for n in r.notas})
         fila["mensaje"] = r.mensaje
         fila["avisos"] = " | ".join(r.avisos)
         fila["banderas"] = "; ".join(BANDERAS[b] for b in r.banderas)
+        fila["fuera_de_sitio"] = " | ".join(r.extraviados)
         filas.append(fila)
     ruta.parent.mkdir(parents=True, exist_ok=True)
-    pd.DataFrame(filas).to_csv(ruta, index=False)
+    tabla_segura(pd.DataFrame(filas)).to_csv(ruta, index=False)
     return ruta
 
 
@@ -129,7 +152,7 @@ def tabla_lms(largo: pd.DataFrame) -> pd.DataFrame:
 def escribir_csv_lms(largo: pd.DataFrame, ruta: Path) -> Path:
     """CSV ancho para importar en Moodle o Canvas (UTF-8, coma, punto decimal)."""
     ruta.parent.mkdir(parents=True, exist_ok=True)
-    tabla_lms(largo).to_csv(ruta, index=False, float_format="%.6g")
+    tabla_segura(tabla_lms(largo)).to_csv(ruta, index=False, float_format="%.6g")
     return ruta
 
 
@@ -160,6 +183,6 @@ def exportar_csv(ruta: Path, raiz: Path = config.RAIZ) -> Path:
                               "entregada": True})
     ruta.parent.mkdir(parents=True, exist_ok=True)
     tabla = pd.DataFrame(filas).sort_values(["alumno", "tarea"])
-    tabla.to_csv(ruta, index=False)
+    tabla_segura(tabla).to_csv(ruta, index=False)
     escribir_csv_lms(tabla, ruta_lms(ruta))
     return ruta

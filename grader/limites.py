@@ -13,6 +13,8 @@ class Limites:
     tiempo_por_celda_s: int = config.TIEMPO_POR_CELDA_S
     tiempo_total_s: int = config.TIEMPO_POR_CUADERNO_S
     memoria_bytes: int = config.MEMORIA_KERNEL_BYTES
+    disco_tmp_bytes: int = config.DISCO_TMP_BYTES  # /tmp propio (tmpfs con tope; solo con aislamiento)
+    disco_trabajo_bytes: int = config.DISCO_TRABAJO_BYTES  # carpeta de trabajo (tmpfs con tope; solo con aislamiento)
     salida_por_celda_bytes: int = config.SALIDA_POR_CELDA_BYTES
     salida_total_bytes: int = config.SALIDA_POR_CUADERNO_BYTES
     aislar: bool = config.AISLAR
@@ -23,7 +25,10 @@ class Limites:
     def describir(self) -> str:
         """Una línea en español para el instructor."""
         return (f"{self.tiempo_por_celda_s} s por celda, {self.tiempo_total_s} s por cuaderno, "
-                f"{tamano(self.memoria_bytes)} de memoria, salida guardada ≤ {tamano(self.salida_por_celda_bytes)} "
+                f"{tamano(self.memoria_bytes)} de memoria, "
+                + (f"disco {tamano(self.disco_tmp_bytes)} en /tmp y {tamano(self.disco_trabajo_bytes)} en la carpeta "
+                   "de trabajo, " if self.aislar else "disco sin tope, ")
+                + f"salida guardada ≤ {tamano(self.salida_por_celda_bytes)} "
                 f"por celda y ≤ {tamano(self.salida_total_bytes)} por cuaderno, "
                 + ("aislado con bubblewrap" if self.aislar else "SIN aislamiento"))
 

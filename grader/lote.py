@@ -15,58 +15,172 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
+import os
+import stat
+import tempfile
 import time
 from collections import Counter, defaultdict
 from concurrent.futures import Future, ProcessPoolExecutor, as_completed
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import nbformat
 
 from curso import config
 from grader import calificacion, celdas, libro
+from grader import resultado as registros
 from grader.calificacion import BANDERAS, ESTADOS, Resultado
 from grader.limites import Limites
 
-NOMBRE_RESULTADO = "resultado.json"
+NOMBRE_RESULTADO = registros.NOMBRE
 
 
 @dataclass(frozen=True)
 class Trabajo:
-    """Una entrega por calificar (o la constancia de que falta)."""
+    """Una entrega por calificar (o la constancia de que falta).
+
+    ``problema``: lo que hay en lugar de la entrega (un enlace, varios cuadernos…), dicho para el alumno; la
+    entrega vale 0 sin abrir nada. ``extraviados``: archivos de este alumno fuera de sitio que parecen de esta tarea.
+    """
 
     alumno: str
     tarea: str
     entrega: Path | None
     aviso: str = ""
+    problema: str = ""
+    no_regular: bool = False  # el problema es un enlace, una carpeta, una tubería…
+    extraviados: tuple[str, ...] = ()
 
     @property
     def renombrada(self) -> bool:
-        return self.entrega is not None and self.entrega.name != f"{self.tarea}.ipynb"
+        return self.entrega is not None and not self.problema and self.entrega.name != f"{self.tarea}.ipynb"
+
+
+@dataclass
+class Exploracion:
+    """Lo que hay en la carpeta de entregas: los trabajos y los archivos fuera de sitio (con dónde deben ir)."""
+
+    trabajos: list[Trabajo] = field(default_factory=list)
+    extraviados: list[str] = field(default_factory=list)  # todos, en frases «ruta: qué es → dónde va»
+
+
+def _lstat(ruta: Path) -> os.stat_result | None:
+    try:
+        return os.lstat(ruta)
+    except OSError:
+        return None
+
+
+def _entradas(carpeta: Path) -> list[tuple[Path, os.stat_result]]:
+    """Las entradas visibles de ``carpeta`` con su lstat (nunca se sigue un enlace), ordenadas."""
+    salida = []
+    for ruta in sorted(carpeta.iterdir()):
+        st = _lstat(ruta)
+        if st is not None and not ruta.name.startswith("."):
+            salida.append((ruta, st))
+    return salida
+
+
+def _tarea_de_nombre(nombre: str, tareas: list[str]) -> str | None:
+    """La tarea a la que parece pertenecer un archivo por su nombre («01_tensores (1).ipynb» → 01_tensores)."""
+    base = nombre.lower()
+    return next((t for t in tareas if base.startswith(t.lower()) or base.startswith(t.split("_")[0] + "_")), None)
+
+
+def _destino(alumno: str, tarea: str | None) -> str:
+    tarea_txt = tarea or "<tarea>"
+    return f"{alumno}/{tarea_txt}/{tarea_txt}.ipynb"
+
+
+def explorar(entregas: Path, tareas: list[str], conocidas: list[str] | None = None) -> Exploracion:
+    """Recorre ``entregas/<alumno>/<tarea>/`` sin seguir enlaces: qué archivo calificar de cada alumno y tarea,
+    qué hay en lugar de la entrega cuando no es un archivo normal y qué archivos están fuera de sitio.
+
+    ``conocidas``: todas las tareas del curso (una carpeta de otra tarea no está fuera de sitio).
+    """
+    if not entregas.is_dir():
+        raise FileNotFoundError(f"No existe la carpeta de entregas {entregas}.")
+    conocidas = list(dict.fromkeys([*tareas, *(conocidas or [])]))
+    ex = Exploracion()
+    for carpeta_alumno, st in _entradas(entregas):
+        alumno = carpeta_alumno.name
+        if stat.S_ISLNK(st.st_mode):
+            problema = (f"La carpeta del alumno «{alumno}» es un enlace simbólico: el calificador no lo sigue. "
+                        "Copia las entregas dentro de submitted/ (sin enlaces).")
+            ex.trabajos += [Trabajo(alumno, t, carpeta_alumno, problema=problema, no_regular=True) for t in tareas]
+            continue
+        if not stat.S_ISDIR(st.st_mode):
+            ex.extraviados.append(f"{alumno}: {_que_hay(st)} suelto en submitted/, fuera de la carpeta de un alumno "
+                                  f"→ debe ir en {_destino('<alumno>', _tarea_de_nombre(alumno, conocidas))}")
+            continue
+        sueltos: dict[str | None, list[str]] = defaultdict(list)
+        for ruta, st_hijo in _entradas(carpeta_alumno):
+            if ruta.name in conocidas:
+                continue
+            sueltos_de = _extraviados_de(alumno, ruta, st_hijo, conocidas)
+            for tarea, frase in sueltos_de:
+                sueltos[tarea if tarea in tareas else None].append(frase)
+        for i, tarea in enumerate(tareas):
+            propios = sueltos.get(tarea, []) + (sueltos.get(None, []) if i == 0 else [])
+            ex.trabajos.append(_trabajo(alumno, tarea, carpeta_alumno / tarea, tuple(propios)))
+        ex.extraviados += [f for lista in sueltos.values() for f in lista]
+    return ex
+
+
+def _que_hay(st: os.stat_result) -> str:
+    if stat.S_ISREG(st.st_mode):
+        return "un archivo"
+    return calificacion.que_es(st.st_mode)
+
+
+def _extraviados_de(alumno: str, ruta: Path, st: os.stat_result, conocidas: list[str]) -> list[tuple[str | None, str]]:
+    """(tarea que parece, frase) de cada archivo fuera de sitio en ``ruta`` (dentro de la carpeta de un alumno)."""
+    relativa = f"{alumno}/{ruta.name}"
+    if stat.S_ISDIR(st.st_mode):
+        cuadernos = [(r, s) for r, s in _entradas(ruta) if r.name.endswith(".ipynb")]
+        if not cuadernos:
+            return [(None, f"{relativa}/: carpeta desconocida (no es ninguna tarea: {', '.join(conocidas)}); "
+                           "no se calificó nada de ella")]
+        salida = []
+        for r, _ in cuadernos:
+            tarea = _tarea_de_nombre(r.name, conocidas) or _tarea_de_nombre(ruta.name, conocidas)
+            salida.append((tarea, f"{relativa}/{r.name}: cuaderno en una carpeta desconocida → debe ir en "
+                                  f"{_destino(alumno, tarea)}"))
+        return salida
+    tarea = _tarea_de_nombre(ruta.name, conocidas)
+    que = "cuaderno" if ruta.name.endswith(".ipynb") else _que_hay(st)
+    return [(tarea, f"{relativa}: {que} fuera de la carpeta de su tarea → debe ir en {_destino(alumno, tarea)}")]
+
+
+def _trabajo(alumno: str, tarea: str, carpeta: Path, extraviados: tuple[str, ...]) -> Trabajo:
+    """El Trabajo de un alumno y una tarea a partir de lo que hay (sin seguir enlaces) en ``carpeta``."""
+    st = _lstat(carpeta)
+    if st is None:
+        return Trabajo(alumno, tarea, None, extraviados=extraviados)
+    if not stat.S_ISDIR(st.st_mode):
+        problema = (f"Donde debía estar la carpeta «{tarea}» hay {_que_hay(st)}: el calificador no lo abre ni lo "
+                    f"sigue. El cuaderno debe estar en {_destino(alumno, tarea)}.")
+        return Trabajo(alumno, tarea, carpeta, problema=problema, no_regular=True, extraviados=extraviados)
+    esperado = carpeta / f"{tarea}.ipynb"
+    if _lstat(esperado) is not None:
+        return Trabajo(alumno, tarea, esperado, extraviados=extraviados)  # si no es un archivo normal, lo dice al leer
+    otros = [r for r, _ in _entradas(carpeta) if r.name.endswith(".ipynb")]
+    if len(otros) == 1:
+        return Trabajo(alumno, tarea, otros[0], f"Se calificó «{otros[0].name}» (se esperaba «{esperado.name}»): "
+                       "la entrega tenía otro nombre.", extraviados=extraviados)
+    hay = [r.name for r, _ in _entradas(carpeta)]
+    if otros:
+        problema = (f"No hay «{esperado.name}» y hay {len(otros)} cuadernos ({', '.join(o.name for o in otros)}): no "
+                    f"se sabe cuál calificar. Deja solo uno, llamado {esperado.name}.")
+    else:
+        problema = (f"No se encontró «{esperado.name}» en la carpeta de la tarea"
+                    + (f" (hay: {', '.join(hay[:5])})." if hay else " (está vacía)."))
+    return Trabajo(alumno, tarea, esperado, problema=problema, extraviados=extraviados)
 
 
 def buscar_trabajos(entregas: Path, tareas: list[str]) -> list[Trabajo]:
-    """Recorre ``entregas/<alumno>/<tarea>/`` y decide qué archivo calificar en cada caso."""
-    if not entregas.is_dir():
-        raise FileNotFoundError(f"No existe la carpeta de entregas {entregas}.")
-    trabajos = []
-    for carpeta_alumno in sorted(p for p in entregas.iterdir() if p.is_dir() and not p.name.startswith(".")):
-        for tarea in tareas:
-            carpeta = carpeta_alumno / tarea
-            esperado = carpeta / f"{tarea}.ipynb"
-            if not carpeta.is_dir():
-                trabajos.append(Trabajo(carpeta_alumno.name, tarea, None))
-            elif esperado.is_file():
-                trabajos.append(Trabajo(carpeta_alumno.name, tarea, esperado))
-            else:
-                otros = sorted(carpeta.glob("*.ipynb"))
-                if len(otros) == 1:
-                    trabajos.append(Trabajo(carpeta_alumno.name, tarea, otros[0],
-                                            f"Se calificó «{otros[0].name}» (se esperaba «{esperado.name}»): "
-                                            "la entrega tenía otro nombre."))
-                else:
-                    trabajos.append(Trabajo(carpeta_alumno.name, tarea, esperado))
-    return trabajos
+    """Qué archivo calificar de cada alumno y tarea (``explorar`` sin la lista de archivos fuera de sitio)."""
+    return explorar(entregas, tareas).trabajos
 
 
 def carpeta_resultado(raiz: Path, alumno: str, tarea: str) -> Path:
@@ -76,10 +190,22 @@ def carpeta_resultado(raiz: Path, alumno: str, tarea: str) -> Path:
 def huella(trabajo: Trabajo, raiz: Path, limites: Limites) -> str:
     """Resumen de lo que determina la nota: la entrega, la fuente y los límites."""
     h = hashlib.sha256()
-    h.update(trabajo.entrega.read_bytes() if trabajo.entrega is not None and trabajo.entrega.is_file() else b"-")
+    h.update(_contenido(trabajo))
     h.update(config.cuaderno_fuente(trabajo.tarea, raiz).read_bytes())
     h.update(json.dumps(limites.a_dict(), sort_keys=True).encode())
     return h.hexdigest()
+
+
+def _contenido(trabajo: Trabajo) -> bytes:
+    """Lo que determina la nota de la entrega: sus bytes si es un archivo normal; si no, qué se encontró."""
+    if trabajo.entrega is None:
+        return b"-"
+    if trabajo.problema:
+        return trabajo.problema.encode()
+    try:
+        return calificacion.leer_bytes_seguro(trabajo.entrega)
+    except calificacion.EntregaInvalida as e:
+        return str(e).encode()
 
 
 # ---------------------------------------------------------------- en cada proceso trabajador
@@ -114,11 +240,19 @@ def ejecutar_trabajo(trabajo: Trabajo, raiz: Path, limites: Limites, firma: str)
         nb_fuente = nbformat.read(fuente, as_version=4)
         r = Resultado(trabajo.alumno, trabajo.tarea, "sin_entrega", "No hay entrega de esta tarea.",
                       calificacion.notas_a_cero(nb_fuente, "Sin entrega."), limites=limites.a_dict())
+    elif trabajo.problema:  # no se abre nada: lo que hay no es una entrega que se pueda leer
+        nb_fuente = nbformat.read(fuente, as_version=4)
+        r = Resultado(trabajo.alumno, trabajo.tarea, "archivo_invalido", trabajo.problema,
+                      calificacion.notas_a_cero(nb_fuente, trabajo.problema), limites=limites.a_dict())
+        r.marcar("archivo_invalido")
+        if trabajo.no_regular:
+            r.marcar("entrega_no_regular")
     else:
         r = calificacion.evaluar_entrega(trabajo.entrega, fuente, trabajo.alumno, trabajo.tarea,
                                          carpeta_resultado(raiz, trabajo.alumno, trabajo.tarea), limites,
                                          reserva=_reserva(raiz, limites))
     r.huella = firma
+    r.extraviados = list(trabajo.extraviados)
     if trabajo.aviso:
         r.avisos.insert(0, trabajo.aviso)
     if trabajo.renombrada:
@@ -136,13 +270,17 @@ class EjecutorEnProceso:
 
     def enviar(self, funcion, *args) -> Future:
         futuro: Future = Future()
-        futuro.args = args
+        futuro.funcion, futuro.args = funcion, args
         return futuro
+
+    def enviar_a_cada_trabajador(self, funcion, *args) -> list:
+        """La misma tarea en cada trabajador (aquí, este proceso)."""
+        return [self.enviar(funcion, *args)]
 
     def terminados(self, futuros):
         for futuro in futuros:
             try:
-                futuro.set_result(ejecutar_trabajo(*futuro.args))
+                futuro.set_result(futuro.funcion(*futuro.args))
             except Exception as e:  # pragma: no cover - evaluar_entrega no lanza
                 futuro.set_exception(e)
             yield futuro
@@ -164,6 +302,10 @@ class EjecutorLocal:
 
     def enviar(self, funcion, *args) -> Future:
         return self._grupo.submit(funcion, *args)
+
+    def enviar_a_cada_trabajador(self, funcion, *args) -> list:
+        """La tarea una vez en el grupo: sus procesos son copias de este (mismo entorno, misma máquina)."""
+        return [self._grupo.submit(funcion, *args)]
 
     def terminados(self, futuros):
         return as_completed(futuros)
@@ -196,6 +338,11 @@ class EjecutorDask:
 
     def enviar(self, funcion, *args):
         return self.cliente.submit(funcion, *args, pure=False)
+
+    def enviar_a_cada_trabajador(self, funcion, *args) -> list:
+        """La tarea en cada trabajador del clúster (cada uno puede tener otro entorno u otras rutas)."""
+        return [self.cliente.submit(funcion, *args, pure=False, workers=[w], allow_other_workers=False)
+                for w in self.cliente.scheduler_info()["workers"]]
 
     def terminados(self, futuros):
         from distributed import as_completed as terminados_dask
@@ -238,26 +385,112 @@ class Escritor:
 
     def escribir(self, r: Resultado, nuevo: bool = True) -> None:
         if nuevo:
-            calificacion.escribir_resultado(r, carpeta_resultado(self.raiz, r.alumno, r.tarea))
+            registros.escribir(r, carpeta_resultado(self.raiz, r.alumno, r.tarea))
         self.libro.registrar(r)
 
 
 def leer_resultado(carpeta: Path) -> Resultado | None:
-    ruta = carpeta / NOMBRE_RESULTADO
-    try:
-        return Resultado.desde_dict(json.loads(ruta.read_text(encoding="utf-8")))
-    except (OSError, ValueError, TypeError):
-        return None
+    """El ``resultado.json`` de una carpeta calificada (``grader.resultado.leer``)."""
+    return registros.leer(carpeta)
 
 
 def leer_resultados(raiz: Path, tareas: list[str] | None = None) -> list[Resultado]:
     """Todos los ``resultado.json`` de ``autograded/`` (de las ``tareas`` dadas), ordenados."""
-    resultados = []
-    for ruta in sorted((raiz / config.DIR_CALIFICADOS).glob(f"*/*/{NOMBRE_RESULTADO}")):
-        r = leer_resultado(ruta.parent)
-        if r is not None and (tareas is None or r.tarea in tareas):
-            resultados.append(r)
-    return resultados
+    return registros.leer_todos(raiz / config.DIR_CALIFICADOS, tareas)[0]
+
+
+# ---------------------------------------------------------------- el canario
+
+
+class CanarioFallido(RuntimeError):
+    """La solución de referencia no sacó la nota máxima o la versión en blanco no sacó 0: el entorno de
+    calificación está roto y no se escribe nada."""
+
+
+@dataclass
+class Canario:
+    """Lo que costó y dónde se ejecutó la prueba previa del entorno."""
+
+    tareas: list[str]
+    donde: list[str]
+    segundos: float
+
+    def describir(self) -> str:
+        lugares = sorted(set(self.donde))
+        return (f"Canario: la solución y la versión en blanco de {', '.join(self.tareas)} dan la nota máxima y 0 "
+                f"en {len(lugares)} trabajador(es) ({', '.join(lugares)}): {self.segundos:.1f} s.")
+
+
+def ejecutar_canario(tarea: str, tipo: str, raiz: Path, limites: Limites) -> tuple[Resultado, str]:
+    """En un trabajador: califica la solución de referencia (``tipo`` "solucion") o la versión del alumno en
+    blanco ("blanco") de ``tarea`` como una entrega más (misma caja, límites y reserva) en una carpeta temporal.
+    Devuelve el resultado y el nombre del trabajador."""
+    import socket
+
+    fuente = config.cuaderno_fuente(tarea, raiz)
+    entrega = fuente if tipo == "solucion" else config.cuaderno_publicado(tarea, raiz)
+    with tempfile.TemporaryDirectory(prefix="canario-") as tmp:
+        r = calificacion.evaluar_entrega(entrega, fuente, f"canario-{tipo}", tarea, Path(tmp), limites,
+                                         reserva=_reserva(raiz, limites))
+    return r, f"{socket.gethostname()}:{os.getpid()}"
+
+
+def fallo_canario(r: Resultado, tipo: str) -> str | None:
+    """Qué está mal en el resultado del canario (en español, con la causa), o None si es lo esperado."""
+    automaticas = [n for n in r.notas if n.estado != "manual"]
+    if tipo == "solucion":
+        mal = [n for n in automaticas if n.puntos != n.maximo]
+        if r.estado == "ok" and not mal:
+            return None
+        esperado = "la nota máxima"
+    else:
+        mal = [n for n in automaticas if n.puntos != 0]
+        if r.estado == "ok" and not mal:
+            return None
+        esperado = "0"
+    nombre = "la solución de referencia" if tipo == "solucion" else "la versión del alumno en blanco"
+    texto = (f"{r.tarea}: {nombre} debía sacar {esperado} y sacó {r.puntos:g}/{r.maximo:g} "
+             f"({ESTADOS.get(r.estado, r.estado)}).")
+    if r.mensaje:
+        texto += f" {r.mensaje}"
+    if mal and r.estado != "error_interno":
+        texto += f" Primer ejercicio distinto: {mal[0].ejercicio}: {mal[0].mensaje}"
+    return texto
+
+
+def comprobar_entorno(tareas: list[str], raiz: Path, limites: Limites, ejecutor) -> Canario:
+    """El canario: la solución (nota máxima) y la versión en blanco (0) de cada tarea, con el mismo ejecutor,
+    caja y límites que el lote, en cada trabajador. Lanza ``CanarioFallido`` con la causa si algo no cuadra."""
+    inicio = time.monotonic()
+    faltan = [t for t in tareas if not config.cuaderno_publicado(t, raiz).is_file()]
+    if faltan:
+        raise CanarioFallido(
+            f"No se calificó nada: falta la versión del alumno de {', '.join(faltan)} (notebooks/), que el canario "
+            f"califica para comprobar que vale 0. Genérala con `python -m grader publicar {' '.join(faltan)}` o, "
+            "bajo tu responsabilidad, califica con --sin-canario.")
+    futuros = {}
+    for tarea in tareas:
+        for tipo in ("solucion", "blanco"):
+            for futuro in ejecutor.enviar_a_cada_trabajador(ejecutar_canario, tarea, tipo, raiz, limites):
+                futuros[futuro] = tipo
+    fallos, donde = [], []
+    for futuro in ejecutor.terminados(list(futuros)):
+        try:
+            r, trabajador = futuro.result()
+        except Exception as e:
+            fallos.append(f"el trabajador que ejecutaba el canario falló ({type(e).__name__}: {e})")
+            continue
+        donde.append(trabajador)
+        fallo = fallo_canario(r, futuros[futuro])
+        if fallo is not None:
+            fallos.append(f"{fallo} [en {trabajador}]")
+    if fallos:
+        raise CanarioFallido(
+            "No se calificó nada (ni resultados, ni libro, ni CSV): la prueba previa del entorno (el canario) "
+            "falló, así que la calificación sería injusta para toda la clase.\n"
+            + "\n".join(f"  - {f}" for f in dict.fromkeys(fallos))
+            + "\nArregla el entorno y vuelve a calificar (o, bajo tu responsabilidad, usa --sin-canario).")
+    return Canario(list(tareas), donde, round(time.monotonic() - inicio, 1))
 
 
 # ---------------------------------------------------------------- el lote
@@ -274,10 +507,12 @@ def _coste(trabajo: Trabajo, raiz: Path, cache: dict) -> int:
 
 
 def _fallo(trabajo: Trabajo, raiz: Path, limites: Limites, firma: str, motivo: str) -> Resultado:
+    """Error interno (sin nota, ni un 0): el proceso que calificaba la entrega se detuvo."""
     nb_fuente = nbformat.read(config.cuaderno_fuente(trabajo.tarea, raiz), as_version=4)
-    mensaje = f"No se pudo calificar: {motivo}. Vuelve a lanzar la calificación (sin --forzar basta)."
-    return Resultado(trabajo.alumno, trabajo.tarea, "error_interno", mensaje,
-                     calificacion.notas_a_cero(nb_fuente, mensaje), limites=limites.a_dict(), huella=firma)
+    r = Resultado(trabajo.alumno, trabajo.tarea, "ok", limites=limites.a_dict(), huella=firma,
+                  extraviados=list(trabajo.extraviados))
+    calificacion.marcar_error_interno(r, nb_fuente, f"{motivo}. Vuelve a lanzar la calificación (sin --forzar basta).")
+    return r
 
 
 class Progreso:
@@ -307,15 +542,14 @@ class Progreso:
         if r.estado not in ("ok", "sin_entrega") or r.banderas:
             problemas = [ESTADOS[r.estado]] if r.estado != "ok" else []
             problemas += [BANDERAS[b] for b in r.banderas]
-            self.consola.print(f"  {r.alumno}/{r.tarea}: {r.puntos:g}/{r.maximo:g} · "
+            self.consola.print(f"  {mostrable(r.alumno)}/{r.tarea}: {r.puntos:g}/{r.maximo:g} · "
                                + "; ".join(dict.fromkeys(problemas)),
                                markup=False, highlight=False)
 
 
-def calificar_lote(trabajos: list[Trabajo], raiz: Path, limites: Limites, ejecutor, forzar: bool = False,
-                   progreso: bool | None = None) -> tuple[list[Resultado], int]:
-    """Califica los trabajos con ``ejecutor`` y escribe cada resultado en cuanto llega. Devuelve los
-    resultados (en el orden de ``trabajos``) y cuántos se reutilizaron por no haber cambiado."""
+def reutilizables(trabajos: list[Trabajo], raiz: Path, limites: Limites,
+                  forzar: bool = False) -> tuple[dict[Trabajo, str], dict[Trabajo, Resultado]]:
+    """Las huellas de los trabajos y los resultados previos que siguen valiendo (misma huella, con nota)."""
     firmas = {t: huella(t, raiz, limites) for t in trabajos}
     hechos: dict[Trabajo, Resultado] = {}
     if not forzar:
@@ -323,13 +557,23 @@ def calificar_lote(trabajos: list[Trabajo], raiz: Path, limites: Limites, ejecut
             previo = leer_resultado(carpeta_resultado(raiz, t.alumno, t.tarea))
             if previo is not None and previo.huella == firmas[t] and previo.estado != "error_interno":
                 hechos[t] = previo
+    return firmas, hechos
+
+
+def calificar_lote(trabajos: list[Trabajo], raiz: Path, limites: Limites, ejecutor, forzar: bool = False,
+                   progreso: bool | None = None) -> tuple[list[Resultado], int]:
+    """Califica los trabajos con ``ejecutor`` y escribe cada resultado en cuanto llega. Devuelve los
+    resultados (en el orden de ``trabajos``) y cuántos se reutilizaron por no haber cambiado."""
+    firmas, hechos = reutilizables(trabajos, raiz, limites, forzar)
     reutilizados = len(hechos)
     cache: dict = {}
     pendientes = sorted((t for t in trabajos if t not in hechos), key=lambda t: -_coste(t, raiz, cache))
     with Escritor(raiz, sorted({t.tarea for t in trabajos})) as escritor, \
             Progreso(len(trabajos), progreso) as barra:
-        for t in hechos:
-            escritor.escribir(hechos[t], nuevo=False)
+        for t in list(hechos):
+            cambio = hechos[t].extraviados != list(t.extraviados)
+            hechos[t].extraviados = list(t.extraviados)
+            escritor.escribir(hechos[t], nuevo=cambio)
             barra.avanzar(hechos[t])
         caidos = []
         futuros = {ejecutor.enviar(ejecutar_trabajo, t, raiz, limites, firmas[t]): t for t in pendientes}
@@ -377,16 +621,33 @@ def resumen(resultados: list[Resultado], segundos: float, reutilizados: int = 0,
     if estados or banderas:
         lineas.append("Problemas:")
         for estado, n in estados.most_common():
-            quienes = [f"{r.alumno}/{r.tarea}" for r in resultados if r.estado == estado]
+            quienes = [f"{mostrable(r.alumno)}/{r.tarea}" for r in resultados if r.estado == estado]
             lineas.append(f"  {ESTADOS[estado]}: {n}" + ("" if estado == "sin_entrega" else f" ({_lista(quienes)})"))
         for bandera, n in banderas.most_common():
-            quienes = [f"{r.alumno}/{r.tarea}" for r in resultados if bandera in r.banderas]
+            quienes = [f"{mostrable(r.alumno)}/{r.tarea}" for r in resultados if bandera in r.banderas]
             if all(r.estado == bandera for r in resultados if bandera in r.banderas):
                 continue  # ya contada arriba como estado (p. ej. «archivo no válido»)
             lineas.append(f"  bandera «{BANDERAS[bandera]}»: {n} ({_lista(quienes)})")
     else:
         lineas.append("Sin problemas ni banderas.")
+    causas = list(dict.fromkeys(r.mensaje for r in resultados if r.estado == "error_interno"))
+    if causas:
+        lineas.append("Errores internos (sin nota; se recalifican en el próximo lote): " + " | ".join(causas[:3]))
     return "\n".join(lineas)
+
+
+def resumen_extraviados(extraviados: list[str]) -> str:
+    """Los archivos de submitted/ que no se calificaron por estar fuera de sitio, con dónde deben ir."""
+    if not extraviados:
+        return ""
+    return "\n".join([f"Archivos fuera de sitio en {config.DIR_ENTREGAS}/ (no se calificaron; "
+                      f"cada entrega va en <alumno>/<tarea>/<tarea>.ipynb): {len(extraviados)}",
+                      *(f"  {mostrable(e)}" for e in extraviados)])
+
+
+def mostrable(texto: str) -> str:
+    """El texto sin caracteres de control (un nombre de carpeta no puede mover el cursor de la terminal)."""
+    return "".join(c if c.isprintable() else f"\\x{ord(c):02x}" for c in texto)
 
 
 def _lista(nombres: list[str], maximo: int = 6) -> str:
@@ -399,15 +660,17 @@ def escribir_csvs(resultados: list[Resultado], csv: Path) -> list[Path]:
 
     libro.escribir_csv(resultados, csv)
     largo = pd.DataFrame([{"alumno": r.alumno, "tarea": r.tarea,
-                           "puntos": None if r.estado == "sin_entrega" else r.puntos} for r in resultados])
+                           "puntos": r.puntos if r.tiene_nota else None} for r in resultados])
     return [csv, libro.escribir_csv_lms(largo, libro.ruta_lms(csv))]
 
 
 def calificar_carpeta(entregas: Path, tareas: list[str], trabajos: int = 1, csv: Path | None = None,
                       raiz: Path = config.RAIZ, limites: Limites | None = None, cluster: str | None = None,
-                      forzar: bool = False, progreso: bool | None = None, ejecutor=None) -> str:
+                      forzar: bool = False, progreso: bool | None = None, ejecutor=None, canario: bool = True) -> str:
     """Califica todas las entregas de ``entregas`` (registra el libro, escribe los CSV). Devuelve el resumen.
 
+    Antes, con ``canario``, comprueba el entorno con la solución y la versión en blanco de cada tarea por
+    calificar (``comprobar_entorno``): si no dan la nota máxima y 0, lanza ``CanarioFallido`` sin escribir nada.
     Lanza ``calificacion.FaltaAislamiento`` si se pide aislar y falta bubblewrap.
     """
     from grader import ejecucion
@@ -415,17 +678,30 @@ def calificar_carpeta(entregas: Path, tareas: list[str], trabajos: int = 1, csv:
     limites = limites or Limites()
     if limites.aislar and not ejecucion.Aislamiento.disponible():
         raise calificacion.FaltaAislamiento(calificacion.FaltaAislamiento.MENSAJE)
-    lista = buscar_trabajos(entregas, tareas)
+    exploracion = explorar(entregas, tareas, config.tareas(raiz))
+    lista = exploracion.trabajos
     inicio = time.monotonic()
     propio = ejecutor is None
     ejecutor = ejecutor or crear_ejecutor(trabajos, cluster)
+    prueba = None
     try:
+        if canario:
+            _, hechos = reutilizables(lista, raiz, limites, forzar)
+            por_calificar = sorted({t.tarea for t in lista if t not in hechos and t.entrega is not None
+                                    and not t.problema})
+            if por_calificar:
+                prueba = comprobar_entorno(por_calificar, raiz, limites, ejecutor)
         resultados, reutilizados = calificar_lote(lista, raiz, limites, ejecutor, forzar, progreso)
     finally:
         if propio:
             ejecutor.cerrar()
     lineas = [resumen(resultados, time.monotonic() - inicio, reutilizados, ejecutor.nombre),
-              f"Límites: {limites.describir()}."]
+              f"Límites: {limites.describir()}.",
+              prueba.describir() if prueba is not None else
+              ("Canario: no hacía falta (nada nuevo que calificar)." if canario else
+               "Canario: NO se comprobó el entorno (--sin-canario).")]
+    if exploracion.extraviados:
+        lineas.append(resumen_extraviados(exploracion.extraviados))
     if csv is not None:
         lineas.append("CSV de notas: " + " y ".join(str(p) for p in escribir_csvs(resultados, csv)))
     return "\n".join(lineas)
