@@ -9,7 +9,7 @@ export PATH := $(CURDIR)/$(VENV)/bin:$(PATH)
 export TF_CPP_MIN_LOG_LEVEL := 3
 export TF_ENABLE_ONEDNN_OPTS := 0
 
-.PHONY: ayuda lab instructor test aislamiento bloquear plataformas colab ultimas anteriores publicar validar ejecutar cabeceras errores comparar autoevaluar calificar retroalimentacion exportar informe demo bench limpiar
+.PHONY: ayuda lab instructor test aislamiento bloquear plataformas colab ultimas anteriores publicar validar ejecutar cabeceras errores comparar autoevaluar calificar retroalimentacion exportar informe demo sitio bench limpiar
 
 ayuda:  ## muestra esta lista
 	@grep -E '^[a-z]+:.*## ' $(MAKEFILE_LIST) | sed 's/:.*## /\t/'
@@ -97,6 +97,9 @@ informe: $(VENV)/.instalado  ## informe de la clase (HTML + CSV en informe/) a p
 
 demo: $(VENV)/.instalado  ## recorrido del instructor con entregas de ejemplo (en demo_salida/)
 	$(PY) -m grader demo
+
+sitio: $(VENV)/.instalado  ## sitio web del curso en _sitio/ (cada cuaderno con sus salidas de referencia; sin red)
+	$(PY) -m grader sitio
 
 bench: $(VENV)/.instalado  ## mide tiempos: cada cuaderno, una clase sintética (nbgrader en serie contra el lote) e informe de 200 × 8
 	$(PY) -m grader.bench

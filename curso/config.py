@@ -23,6 +23,7 @@ DIR_ENTREGAS = "submitted"      # nbgrader: submitted_directory
 DIR_CALIFICADOS = "autograded"  # nbgrader: autograded_directory
 DIR_RETRO = "feedback"          # nbgrader: feedback_directory
 DIR_INFORME = "informe"         # informe de la clase (python -m grader informe)
+DIR_SITIO = "_sitio"            # sitio web del curso (python -m grader sitio; no va al repositorio)
 DIR_DATOS = "data"
 DIR_INTERCAMBIO = "intercambio"  # nbgrader: Exchange.root del curso (no se usa para recoger; evita el aviso de formgrader)
 LIBRO = "gradebook.db"          # libro de calificaciones de nbgrader (SQLite)

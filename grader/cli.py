@@ -256,6 +256,13 @@ def orden_demo(args) -> int:
     return demo.ejecutar(Path(args.salida), _tareas(args.tareas))
 
 
+def orden_sitio(args) -> int:
+    from grader import sitio
+
+    print(sitio.texto(sitio.construir(Path(args.salida) if args.salida else None)))
+    return 0
+
+
 def construir_parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(
         prog="python -m grader",
@@ -390,6 +397,10 @@ def construir_parser() -> argparse.ArgumentParser:
     tareas(s)
     s.add_argument("--salida", default="demo_salida", help="carpeta del curso de demostración")
     s.set_defaults(func=orden_demo)
+
+    s = sub.add_parser("sitio", help="construye el sitio web del curso (sin ejecutar los cuadernos ni usar la red)")
+    s.add_argument("--salida", metavar="CARPETA", help=f"carpeta del sitio; por defecto {config.DIR_SITIO}/")
+    s.set_defaults(func=orden_sitio)
     return p
 
 
