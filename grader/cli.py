@@ -186,9 +186,9 @@ def orden_registrar(args) -> int:
 def orden_retroalimentacion(args) -> int:
     from grader import retroalimentacion
 
-    for ruta in retroalimentacion.generar(_tareas(args.tareas)):
-        print(f"Escrita {ruta}")
-    return 0
+    hecho = retroalimentacion.generar(_tareas(args.tareas))
+    print(hecho.texto())
+    return 1 if hecho.problemas else 0
 
 
 def orden_exportar(args) -> int:

@@ -63,7 +63,9 @@ def ejecutar(salida: Path, tareas: list[str], trabajos: int = 2) -> int:
     print(lote.calificar_carpeta(entregas, tareas, trabajos=trabajos,
                                          csv=salida / "calificaciones.csv", raiz=salida))
     retro = retroalimentacion.generar(tareas, raiz=salida)
-    print(f"Retroalimentación: {len(retro)} archivos HTML en {salida / config.DIR_RETRO}")
+    print(f"Retroalimentación: {len(retro.escritas)} archivos HTML en {salida / config.DIR_RETRO}")
+    for problema in retro.problemas:
+        print(f"PROBLEMA INTERNO: {problema}")
     print(f"Notas exportadas del libro: {libro.exportar_csv(salida / 'notas.csv', raiz=salida)}")
     print(informe.texto_resumen(informe.generar(salida / config.DIR_INFORME, raiz=salida)))
     return 0
