@@ -28,7 +28,7 @@ import nbformat
 import yaml
 
 from curso import config
-from grader import cabecera, celdas, fugas
+from grader import cabecera, celdas, cierre, fugas
 
 DIR_CONFIG = config.RAIZ / "sitio"  # conf.py, _static/ y glosario.yml
 ARCHIVO_GLOSARIO = DIR_CONFIG / "glosario.yml"
@@ -135,14 +135,17 @@ def salida_visible(celda_fuente, resp: Respuestas) -> tuple[bool, str]:
     """(¿se ven en el sitio las salidas de referencia de esta celda?, por qué no).
 
     La regla (README, «Para quien mantiene el curso»): no se ven las de las celdas de ejercicio y de pruebas
-    (son las de la solución), ni las de una celda de explicación que lee una variable que define una celda de
-    ejercicio (dependen de la respuesta), ni las que contienen un valor literal que la solución asigna
-    (p. ej. la tasa de aprendizaje que pide un ejercicio); las demás (gráficas, tablas, impresiones) sí.
+    ni la de la celda de progreso (son las de la solución), ni las de una celda de explicación que lee una
+    variable que define una celda de ejercicio (dependen de la respuesta), ni las que contienen un valor
+    literal que la solución asigna (p. ej. la tasa de aprendizaje que pide un ejercicio); las demás (gráficas,
+    tablas, impresiones) sí.
     """
     if celda_fuente.cell_type != "code" or not celda_fuente.get("outputs"):
         return True, ""
     if celdas.marca(celda_fuente) is not None and celdas.marca(celda_fuente).tipo in ("ejercicio", "pruebas"):
         return False, "ejercicio"
+    if cierre.es_codigo(celda_fuente):
+        return False, "progreso"
     arbol = _arbol(celda_fuente.source)
     if arbol is not None and _lee_antes_de_definir(arbol, resp.variables):
         return False, "depende"

@@ -15,7 +15,7 @@ import pytest
 import yaml
 
 from curso import config
-from grader import cli, sitio
+from grader import cierre, cli, sitio
 
 TAREAS = config.tareas()
 FLUJO = config.RAIZ / ".github" / "workflows" / "sitio.yml"
@@ -140,6 +140,8 @@ def test_regla_de_salidas_de_referencia():
     assert sitio.salida_visible(define, resp) == (True, "")
     assert sitio.salida_visible(local, resp) == (True, "")
     assert sitio.salida_visible(valor, resp) == (False, "depende")
+    progreso = nbformat.v4.new_code_cell(cierre.codigo(fuente), outputs=[nbformat.v4.new_output("stream", text="✔\n")])
+    assert sitio.salida_visible(progreso, resp) == (False, "progreso")
 
 
 def test_paginas_de_cuaderno_son_la_version_del_alumno_con_salidas(sitio_construido):
