@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import os
 import re
+from dataclasses import dataclass
 from pathlib import Path
 
 RAIZ = Path(__file__).resolve().parent.parent
@@ -34,10 +35,14 @@ PAQUETE_ALUMNO = "curso-redes-neuronales"  # nombre de distribución del paquete
 SEMILLA = 42
 
 # Dirección git del curso publicado (p. ej. "https://github.com/organizacion/curso-redes-neuronales").
-# De ella salen la instalación del paquete del alumno en Colab, la descarga de los datos y la insignia
-# «Abrir en Colab». Vacía: los cuadernos dicen en español qué debe configurar el instructor.
+# De ella salen (solo en ``direcciones()``) la instalación del paquete del alumno en Colab, la descarga de los
+# datos y la insignia «Abrir en Colab». Vacía: los cuadernos dicen en español qué debe configurar el instructor.
 REPO_URL = ""
 RAMA = "main"
+# Servidores git cuyas direcciones sabe convertir el curso: servidor → (servidor de archivos en bruto, prefijo de
+# «Abrir en Colab»; "" si Colab no lo abre). Como en GitHub: <servidor>/<dueño>/<repositorio> se instala con
+# git+<servidor>/<dueño>/<repositorio>.git@RAMA y sus datos están en <bruto>/<dueño>/<repositorio>/RAMA/data/.
+SERVIDORES_GIT = {"https://github.com": ("https://raw.githubusercontent.com", "https://colab.research.google.com/github")}
 
 # Variables de entorno que el curso lee (un solo sitio para sus nombres).
 VAR_RAIZ = "CURSO_RAIZ"            # carpeta del curso (la fija el calificador en cada kernel)
@@ -97,18 +102,55 @@ ARCHIVO_SANEAR_NBVAL = RAIZ / "grader" / "nbval_sanitize.cfg"
 ARCHIVO_REQUISITOS = RAIZ / "requirements.txt"  # bloqueo generado desde requirements.in (`make bloquear`)
 
 
+@dataclass(frozen=True)
+class Direcciones:
+    """Lo que sale de REPO_URL (``direcciones()``)."""
+
+    repositorio: str  # https://github.com/<dueño>/<repositorio>
+    instalar: str     # requisito de pip del paquete del alumno: "curso-redes-neuronales @ git+….git@main"
+    datos: str        # base de data/ en bruto: https://raw.githubusercontent.com/<dueño>/<repositorio>/main/data
+    colab: str        # base de «Abrir en Colab» (…/github/<dueño>/<repositorio>/blob/main); "" si no hay
+
+
+def direcciones(repo_url: str | None = None) -> Direcciones | None:
+    """Las direcciones que salen de ``repo_url`` (por defecto REPO_URL): None si está vacía; ``ValueError`` con
+    un mensaje en español si no es la de un repositorio de un servidor de ``SERVIDORES_GIT``."""
+    url = (REPO_URL if repo_url is None else repo_url).strip().rstrip("/").removesuffix(".git")
+    if not url:
+        return None
+    for servidor, (bruto, colab) in SERVIDORES_GIT.items():
+        m = re.fullmatch(re.escape(servidor) + r"/([A-Za-z0-9_.-]+)/([A-Za-z0-9_.-]+)", url)
+        if m:
+            ruta = f"{m.group(1)}/{m.group(2)}"
+            return Direcciones(repositorio=f"{servidor}/{ruta}",
+                               instalar=f"{PAQUETE_ALUMNO} @ git+{servidor}/{ruta}.git@{RAMA}",
+                               datos=f"{bruto}/{ruta}/{RAMA}/{DIR_DATOS}",
+                               colab=f"{colab}/{ruta}/blob/{RAMA}" if colab else "")
+    raise ValueError(f"REPO_URL = {url!r} no es la dirección de un repositorio que el curso sepa usar: debe ser "
+                     "como https://github.com/<dueño>/<repositorio> (de ella salen la instalación del paquete del "
+                     "alumno y las direcciones de los datos). Corrígela en curso/config.py.")
+
+
 def url_repositorio() -> str:
-    """REPO_URL sin barra ni ``.git`` finales ("" si no está configurada)."""
-    return REPO_URL.rstrip("/").removesuffix(".git")
+    """REPO_URL sin barra ni ``.git`` finales ("" si no está configurada o no sirve)."""
+    try:
+        d = direcciones()
+    except ValueError:
+        return ""
+    return d.repositorio if d else ""
 
 
 def url_datos() -> str:
-    """Dirección base de ``data/`` para descargar conjuntos: la variable CURSO_URL_DATOS o la del repositorio."""
+    """Dirección base de ``data/`` para descargar conjuntos: la variable CURSO_URL_DATOS o la que sale de
+    REPO_URL ("" si no hay ninguna)."""
     propia = os.environ.get(VAR_URL_DATOS, "")
     if propia:
         return propia.rstrip("/")
-    m = re.match(r"^https://github\.com/([^/]+/[^/]+)$", url_repositorio())
-    return f"https://raw.githubusercontent.com/{m.group(1)}/{RAMA}/{DIR_DATOS}" if m else ""
+    try:
+        d = direcciones()
+    except ValueError:
+        return ""
+    return d.datos if d else ""
 
 
 def versiones_fijadas(requisitos: Path = ARCHIVO_REQUISITOS, plataforma: dict | None = None) -> dict[str, str]:

@@ -11,6 +11,7 @@ import hashlib
 import os
 import sys
 import tempfile
+import urllib.error
 import urllib.request
 from dataclasses import dataclass
 from functools import lru_cache
@@ -41,7 +42,24 @@ CONJUNTOS = {
 
 
 class DatosNoEncontrados(FileNotFoundError):
-    """El archivo de datos no está, está dañado o no se pudo descargar; el mensaje dice qué hacer."""
+    """El archivo de datos no está, está dañado o no se pudo descargar; el mensaje dice qué hacer. En el
+    cuaderno se muestra solo el mensaje, sin traza."""
+
+    def _render_traceback_(self) -> list[str]:  # IPython lo usa en lugar de la traza
+        return [f"\x1b[31m✘ {self}\x1b[0m"]
+
+
+def _motivo(error: OSError) -> str:
+    """Por qué falló una descarga, en español (los errores de red de Python vienen en inglés)."""
+    if isinstance(error, urllib.error.HTTPError):
+        if error.code == 404:
+            return "el servidor dice que no existe (error 404): la dirección de los datos no es la correcta"
+        return f"el servidor respondió con el error {error.code}"
+    if isinstance(error, TimeoutError) or isinstance(getattr(error, "reason", None), TimeoutError):
+        return "la conexión tardó demasiado"
+    if isinstance(error, urllib.error.URLError):
+        return "no se pudo conectar con el servidor (¿hay conexión a Internet?)"
+    return f"error al guardar o recibir el archivo ({error.strerror or type(error).__name__})"
 
 
 def en_colab() -> bool:
@@ -93,8 +111,8 @@ def _descargar(conjunto: Conjunto) -> Path:
                     tmp.write(bloque)
         except OSError as e:
             Path(tmp.name).unlink(missing_ok=True)
-            raise DatosNoEncontrados(f"No se pudo descargar {url}: {e}. Comprueba la conexión y vuelve a "
-                                     "ejecutar la celda.") from None
+            raise DatosNoEncontrados(f"No se pudo descargar {url}: {_motivo(e)}. Comprueba la conexión y vuelve "
+                                     "a ejecutar la celda; si se repite, avisa al instructor.") from None
     obtenida = sha256(Path(tmp.name))
     if obtenida != conjunto.sha256:
         Path(tmp.name).unlink(missing_ok=True)

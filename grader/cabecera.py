@@ -3,9 +3,9 @@
 - «Cómo trabajar» (Markdown): insignia «Abrir en Colab», tiempo estimado, ejercicios y puntos, y qué
   significan las marcas de las celdas. Se deriva del propio cuaderno y de ``config``.
 - La cabecera (código): corta, porque la lógica vive en el paquete del alumno (``curso``). Si el paquete
-  no está instalado (Colab, o un entorno sin el curso), lo instala desde ``config.REPO_URL``; si esa
-  dirección no está configurada, lo dice en español. Plegada con un título en Colab (``#@title``) y en
-  JupyterLab.
+  no está instalado (Colab, o un entorno sin el curso), lo instala desde ``config.REPO_URL`` (las direcciones
+  salen de ``config.direcciones``); si no se puede, lo dice en español, sin traza ni salida de pip. Plegada con
+  un título en Colab (``#@title``) y en JupyterLab.
 
 ``aplicar`` las escribe justo antes de la primera celda de código; ``desactualizados`` lista las fuentes
 que no las tienen al día. ``escribir_versiones`` genera ``curso/versiones.py`` desde requirements.txt
@@ -32,27 +32,46 @@ PLANTILLA = '''\
 {titulo}
 {marca} · generada por `python -m grader cabeceras`; no la edites
 import importlib.util, subprocess, sys
-if importlib.util.find_spec("curso") is None:  # p. ej. en Colab: instala el paquete del curso
-    {instalar}
+if importlib.util.find_spec("curso") is None{instalar}:  # p. ej. en Colab: instala el paquete del curso
+    raise {excepcion}({mensaje!r})
 from curso import cargar_datos, comprobar, preparar, sin_resolver; preparar()'''
+# Si falla, la celda muestra solo la frase en español (``_render_traceback_``: sin traza) y nada de pip (en inglés).
+EXCEPCION = 'type("CursoNoInstalado", (Exception,), {"_render_traceback_": lambda e: [f"\\x1b[31m✘ {e}\\x1b[0m"]})'
+SIN_REPO_URL = ("Falta el paquete del curso (`curso`) en este entorno. En tu computadora, instálalo desde la carpeta "
+                "del curso: `make lab`, o `pip install -e .` con el entorno activado (con conda, "
+                "`conda env create -f environment.yml`). Para abrir los cuadernos en Colab, el instructor debe "
+                "configurar REPO_URL en curso/config.py.")
+NO_SE_INSTALO = ("No se pudo instalar el paquete del curso desde {repositorio}. Comprueba la conexión a Internet y "
+                 "vuelve a ejecutar esta celda; si se repite, avisa al instructor: puede que la dirección del "
+                 "repositorio esté mal o que el repositorio no sea público.")
 
 ARCHIVO_VERSIONES = config.RAIZ / "curso" / "versiones.py"
 
 
 def orden_instalar(repo_url: str = config.REPO_URL) -> str:
-    """La línea que instala el paquete del alumno (o explica qué falta configurar)."""
-    if not repo_url:
-        return ('raise RuntimeError("Falta el paquete del curso y el instructor no ha configurado REPO_URL en '
-                'curso/config.py: abre el cuaderno desde un clon del curso (make lab) o pide la dirección.")')
-    # pip por subprocess y no %pip: %pip añade un aviso en inglés («you may need to restart the kernel»)
-    # que aquí no aplica (el paquete se importa por primera vez justo después).
-    return (f'subprocess.run([sys.executable, "-m", "pip", "install", "-q", '
-            f'"{config.PAQUETE_ALUMNO} @ git+{repo_url}"], check=True)')
+    """La condición que instala el paquete del alumno con pip, sin mostrar nada («» sin ``repo_url``).
+
+    ``ValueError`` (en español) si ``repo_url`` no es una dirección de la que salgan la instalación y los datos:
+    así ``make cabeceras`` se niega a escribirla."""
+    direcciones = config.direcciones(repo_url)
+    if direcciones is None:
+        return ""
+    # pip por subprocess y no %pip: %pip añade un aviso en inglés («you may need to restart the kernel») que aquí
+    # no aplica (el paquete se importa por primera vez justo después); su salida, también en inglés, no se muestra.
+    return (f' and subprocess.run([sys.executable, "-m", "pip", "install", "-q", "{direcciones.instalar}"], '
+            'capture_output=True).returncode')
+
+
+def mensaje_si_falla(repo_url: str = config.REPO_URL) -> str:
+    """Lo que dice la cabecera si el paquete del curso no está y no se pudo instalar."""
+    direcciones = config.direcciones(repo_url)
+    return NO_SE_INSTALO.format(repositorio=direcciones.repositorio) if direcciones else SIN_REPO_URL
 
 
 def codigo(repo_url: str = config.REPO_URL) -> str:
     """Código de la cabecera tal como debe aparecer en los cuadernos."""
-    return PLANTILLA.format(titulo=TITULO, marca=MARCA, instalar=orden_instalar(repo_url))
+    return PLANTILLA.format(titulo=TITULO, marca=MARCA, instalar=orden_instalar(repo_url), excepcion=EXCEPCION,
+                            mensaje=mensaje_si_falla(repo_url))
 
 
 def es_cabecera(celda) -> bool:
@@ -64,14 +83,11 @@ def es_como_trabajar(celda) -> bool:
 
 
 def insignia_colab(tarea: str) -> str:
-    """Insignia «Abrir en Colab» de la versión del alumno (o qué falta configurar para tenerla)."""
-    repo = config.url_repositorio()
-    if not repo.startswith("https://github.com/"):
-        return ("*Para abrirlo en Google Colab, el instructor debe poner la dirección del repositorio (en GitHub) "
-                "en `REPO_URL` de `curso/config.py`; mientras tanto, usa `make lab`.*")
-    ruta = repo.removeprefix("https://github.com/")
-    destino = (f"https://colab.research.google.com/github/{ruta}/blob/{config.RAMA}/"
-               f"{config.DIR_PUBLICADOS}/{tarea}/{tarea}.ipynb")
+    """Insignia «Abrir en Colab» de la versión del alumno ("" sin REPO_URL: el alumno no ve tareas del instructor)."""
+    direcciones = config.direcciones()
+    if direcciones is None or not direcciones.colab:
+        return ""
+    destino = f"{direcciones.colab}/{config.DIR_PUBLICADOS}/{tarea}/{tarea}.ipynb"
     return f"[![Abrir en Colab](https://colab.research.google.com/assets/colab-badge.svg)]({destino})"
 
 
@@ -106,10 +122,9 @@ def texto_como_trabajar(nb, tarea: str) -> str:
     puntos = f"{len(automaticos)} ejercicios calificados ({_puntos(sum(m.puntos for m in automaticos))})"
     if escritas:
         puntos += f" y una respuesta escrita ({_puntos(sum(m.puntos for m in escritas))}, la califica el instructor)"
+    insignia = insignia_colab(tarea)
     return f"""{MARCA_COMO_TRABAJAR}
-{insignia_colab(tarea)}
-
-**Cómo trabajar** · unas {horas} · {puntos}.
+{insignia + chr(10) * 2 if insignia else ""}**Cómo trabajar** · unas {horas} · {puntos}.
 
 1. Ejecuta primero la celda «Preparación del cuaderno» (está plegada) y después las demás, en orden.
 2. En cada celda `# EJERCICIO …` cambia `sin_resolver()` por tu código. No borres ni cambies su primera línea:

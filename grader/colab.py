@@ -5,10 +5,14 @@ Cada simulación monta, en una carpeta temporal:
 - un Python aparte (venv) que ve los paquetes del entorno del curso (TensorFlow, Keras, NumPy, pandas…, como
   los trae Colab) pero **no** el paquete del alumno ``curso``: lo tiene que instalar la primera celda;
 - un módulo ``google.colab`` falso que el kernel importa al arrancar (Colab lo tiene siempre cargado);
+- un GitHub falso en 127.0.0.1 (``github_falso``) con las direcciones como las escribe GitHub: el repositorio
+  ``<servidor>/<dueño>/<repositorio>.git`` (git por HTTP «tonto»: un repositorio desnudo con
+  ``git update-server-info``) con el paquete del alumno de la copia de trabajo y ``REPO_URL`` apuntando a él, y
+  los archivos en bruto en ``<bruto>/<dueño>/<repositorio>/<rama>/data/…`` (por defecto, ``data/``);
 - una carpeta vacía con solo el cuaderno del alumno, con las soluciones rellenadas desde la fuente y la
-  cabecera generada con la dirección de un repositorio git local que contiene el paquete del alumno tal como
-  está en la copia de trabajo (``git+file://…``; pip lo instala sin red y sin aislar la construcción);
-- los datos servidos por HTTP desde 127.0.0.1 (``CURSO_URL_DATOS``), por defecto desde ``data/``.
+  cabecera generada para ese ``REPO_URL``: pip instala el paquete con git desde el servidor (sin índice ni
+  aislar la construcción) y el cuaderno descarga los datos de las direcciones que salen de ``REPO_URL``
+  (``config.direcciones``), como en Colab con GitHub.
 
 Después ejecuta el cuaderno entero y devuelve un ``Informe``: errores, lo descargado, lo que quedó en la
 caché, lo que se instaló y cuánto ocupa.
@@ -50,7 +54,8 @@ class Informe:
     tarea: str
     errores: list[tuple[int, str, str]]   # (celda, tipo, mensaje) de cada celda con error
     primera_celda: str                    # lo que imprimió la cabecera
-    descargas: list[str]                  # archivos pedidos al servidor de datos
+    descargas: list[str]                  # archivos de data/ pedidos en bruto al GitHub falso
+    pedidos_git: list[str]                # rutas pedidas al servidor git (la instalación del paquete)
     cache: list[str]                      # archivos que quedaron en la caché de datos
     instalados: list[str]                 # distribuciones que instaló la cabecera
     requisitos_del_paquete: list[str]     # Requires-Dist del paquete del alumno instalado
@@ -80,8 +85,39 @@ def cuaderno_resuelto(tarea: str, repo_url: str):
     return nb
 
 
-def repositorio_local(destino: Path) -> str:
-    """Un repositorio git con el paquete del alumno de la copia de trabajo; devuelve su dirección para pip."""
+DUENO, REPOSITORIO = "organizacion", "curso-redes-neuronales"  # los del GitHub falso
+
+
+@dataclass
+class GitHubFalso:
+    """Un GitHub falso en marcha: direcciones base y lo que se le pidió."""
+
+    servidor: str                 # hace de https://github.com
+    bruto: str                    # hace de https://raw.githubusercontent.com
+    pedidos_git: list[str]
+    pedidos_bruto: list[str]
+
+    @property
+    def repo_url(self) -> str:
+        return f"{self.servidor}/{DUENO}/{REPOSITORIO}"
+
+    def descargas(self) -> list[str]:
+        """Archivos de data/ pedidos en bruto."""
+        prefijo = f"{DUENO}/{REPOSITORIO}/{config.RAMA}/{config.DIR_DATOS}/"
+        return sorted(p.removeprefix(prefijo) for p in self.pedidos_bruto)
+
+
+def config_publicada(texto: str, repo_url: str, servidores: dict) -> str:
+    """``curso/config.py`` como lo publica el instructor: con ``REPO_URL`` (y aquí, el servidor falso conocido)."""
+    texto, cambios = re.subn(r"(?m)^REPO_URL = .*$", f"REPO_URL = {repo_url!r}", texto)
+    if cambios != 1:
+        raise ValueError("curso/config.py no tiene una línea «REPO_URL = …»")
+    return texto + f"\nSERVIDORES_GIT.update({servidores!r})  # GitHub falso del Colab simulado\n"
+
+
+def repositorio_del_paquete(destino: Path, repo_url: str, servidores: dict) -> Path:
+    """Un repositorio git (rama ``config.RAMA``) con el paquete del alumno de la copia de trabajo, publicado
+    para ``repo_url``."""
     destino.mkdir(parents=True)
     for nombre in ARCHIVOS_DEL_PAQUETE:
         origen = config.RAIZ / nombre
@@ -89,10 +125,36 @@ def repositorio_local(destino: Path) -> str:
             shutil.copytree(origen, destino / nombre, ignore=shutil.ignore_patterns("__pycache__"))
         else:
             shutil.copy(origen, destino / nombre)
+    ajustes = destino / "curso" / "config.py"
+    ajustes.write_text(config_publicada(ajustes.read_text(encoding="utf-8"), repo_url, servidores), encoding="utf-8")
     git = ["git", "-C", str(destino), "-c", "user.name=curso", "-c", "user.email=curso@localhost"]
-    for orden in (["init", "-q"], ["add", "-A"], ["commit", "-q", "-m", "paquete del alumno"]):
+    for orden in (["init", "-q", "-b", config.RAMA], ["add", "-A"], ["commit", "-q", "-m", "paquete del alumno"]):
         subprocess.run(git + orden, check=True, capture_output=True)
-    return f"file://localhost{destino.resolve().as_posix()}"  # pip acepta git+file solo con nombre de máquina
+    return destino
+
+
+@contextmanager
+def github_falso(carpeta: Path, datos_servidos: Path = config.RAIZ / config.DIR_DATOS):
+    """Sirve en 127.0.0.1 un GitHub falso (ver el docstring del módulo) mientras dura el bloque; en este proceso,
+    su servidor cuenta como uno de ``config.SERVIDORES_GIT``."""
+    raiz_git, raiz_bruto = carpeta / "github.com", carpeta / "raw.githubusercontent.com"
+    raiz_git.mkdir(parents=True)
+    raiz_bruto.mkdir()
+    with servidor_local(raiz_git) as (servidor, pedidos_git), servidor_local(raiz_bruto) as (bruto, pedidos_bruto):
+        github = GitHubFalso(servidor, bruto, pedidos_git, pedidos_bruto)
+        servidores = {servidor: (bruto, "")}
+        trabajo = repositorio_del_paquete(carpeta / "trabajo", github.repo_url, servidores)
+        desnudo = raiz_git / DUENO / f"{REPOSITORIO}.git"
+        subprocess.run(["git", "clone", "-q", "--bare", str(trabajo), str(desnudo)], check=True, capture_output=True)
+        subprocess.run(["git", "-C", str(desnudo), "update-server-info"], check=True, capture_output=True)
+        datos_en_bruto = raiz_bruto / DUENO / REPOSITORIO / config.RAMA / config.DIR_DATOS
+        datos_en_bruto.parent.mkdir(parents=True)
+        datos_en_bruto.symlink_to(datos_servidos.resolve(), target_is_directory=True)
+        config.SERVIDORES_GIT.update(servidores)
+        try:
+            yield github
+        finally:
+            config.SERVIDORES_GIT.pop(servidor, None)
 
 
 def ver_paquetes_de_este_entorno(venv: Path) -> None:
@@ -125,8 +187,8 @@ def python_tipo_colab(carpeta: Path) -> Path:
 
 
 @contextmanager
-def servidor_de_datos(carpeta: Path):
-    """Sirve ``carpeta`` por HTTP en 127.0.0.1; devuelve (dirección base, lista de archivos pedidos)."""
+def servidor_local(carpeta: Path):
+    """Sirve ``carpeta`` por HTTP en 127.0.0.1; devuelve (dirección base, lista de rutas pedidas)."""
     pedidos: list[str] = []
 
     class Manejador(http.server.SimpleHTTPRequestHandler):
@@ -147,16 +209,16 @@ def servidor_de_datos(carpeta: Path):
         servidor.server_close()
 
 
-def entorno_del_kernel(carpeta: Path, url_datos: str) -> dict[str, str]:
-    """Variables del kernel: nada del curso salvo la dirección de los datos; pip sin red."""
-    quitar = {config.VAR_RAIZ, config.VAR_DATOS, "PYTHONPATH", "XDG_CACHE_HOME", "PIP_FIND_LINKS", "VIRTUAL_ENV"}
+def entorno_del_kernel(carpeta: Path) -> dict[str, str]:
+    """Variables del kernel: nada del curso (las direcciones salen de REPO_URL, como en Colab); pip sin índice."""
+    quitar = {config.VAR_RAIZ, config.VAR_DATOS, config.VAR_URL_DATOS, "PYTHONPATH", "XDG_CACHE_HOME",
+              "PIP_FIND_LINKS", "VIRTUAL_ENV"}
     entorno = {k: v for k, v in os.environ.items() if k not in quitar}
     entorno.update({
-        config.VAR_URL_DATOS: url_datos,
         "HOME": str(carpeta / "home"),
         "IPYTHONDIR": str(carpeta / "ipython"),
         "PYTHONPATH": str(carpeta / "falsos"),
-        "PIP_NO_INDEX": "1",             # sin red: el paquete viene del repositorio local
+        "PIP_NO_INDEX": "1",             # sin red: el paquete viene del GitHub falso
         "PIP_NO_BUILD_ISOLATION": "0",   # (sí, «0» desactiva el aislamiento) setuptools del entorno
         "PIP_DISABLE_PIP_VERSION_CHECK": "1",
         **config.ENTORNO_KERNEL,
@@ -184,21 +246,20 @@ def simular(tarea: str, carpeta: Path, datos_servidos: Path = config.RAIZ / conf
             detener_en_error: bool = False, repo_url: str | None = None, omitir: bool = False) -> Informe:
     """Abre la versión del alumno de ``tarea`` (resuelta) en un Colab simulado dentro de ``carpeta`` y la ejecuta.
 
-    ``repo_url``: la dirección del repositorio con la que se genera la cabecera; por defecto, un repositorio
-    local con el paquete del alumno de la copia de trabajo ("" simula un REPO_URL sin configurar).
+    ``repo_url``: la dirección con la que se genera la cabecera; por defecto, la del repositorio del GitHub
+    falso; "" simula un REPO_URL sin configurar, y ``{servidor}`` se sustituye por la dirección del GitHub falso
+    (p. ej. ``"{servidor}/organizacion/no-existe"``). ``datos_servidos``: lo que sirve como data/ en bruto.
     Con ``omitir`` no ejecuta las celdas ``# OMITIR_AL_CALIFICAR`` (los entrenamientos completos ya los
     ejecuta nbval una vez en CI; aquí importa que el cuaderno funcione fuera del curso).
     """
     inicio = time.monotonic()
-    if repo_url is None:
-        repo_url = repositorio_local(carpeta / "repositorio")
     venv = python_tipo_colab(carpeta)
     contenido = carpeta / "content"  # la carpeta de trabajo de Colab: solo el cuaderno
     contenido.mkdir()
-    nb = cuaderno_resuelto(tarea, repo_url)
-    nbformat.write(nb, contenido / f"{tarea}.ipynb")
-    with servidor_de_datos(datos_servidos) as (url_datos, pedidos):
-        # IPC en vez de TCP, como ``ejecucion``: sin puertos abiertos ni el aviso de TCP sin cifrar en stderr.
+    with github_falso(carpeta / "github", datos_servidos) as github:
+        direccion = github.repo_url if repo_url is None else repo_url.format(servidor=github.servidor)
+        nb = cuaderno_resuelto(tarea, direccion)
+        nbformat.write(nb, contenido / f"{tarea}.ipynb")
         km = AsyncKernelManager(kernel_name="colab", **ejecucion.conexion(carpeta / "kernel"),
                                 connection_file=str(carpeta / "kernel.json"),
                                 kernel_spec_manager=KernelSpecManager(kernel_dirs=[str(carpeta / "kernels")]))
@@ -206,7 +267,7 @@ def simular(tarea: str, carpeta: Path, datos_servidos: Path = config.RAIZ / conf
                                  allow_errors=not detener_en_error,
                                  record_timing=False, resources={"metadata": {"path": str(contenido)}})
         cliente.owns_km = True  # el KernelManager es nuestro, pero nbclient debe apagar el kernel al salir
-        with cliente.setup_kernel(env=entorno_del_kernel(carpeta, url_datos)):
+        with cliente.setup_kernel(env=entorno_del_kernel(carpeta)):
             kernel = psutil.Process(km.provisioner.process.pid)
             try:
                 for i, celda in enumerate(nb.cells):
@@ -222,7 +283,8 @@ def simular(tarea: str, carpeta: Path, datos_servidos: Path = config.RAIZ / conf
         tarea=tarea,
         errores=ejecucion.errores(nb),
         primera_celda="".join(s.get("text", "") for s in primera.get("outputs", [])),
-        descargas=sorted(pedidos),
+        descargas=github.descargas(),
+        pedidos_git=sorted(set(github.pedidos_git)),
         cache=sorted(p.name for p in cache.iterdir()) if cache.is_dir() else [],
         instalados=instalados,
         requisitos_del_paquete=requisitos,

@@ -51,7 +51,10 @@ def test_fashion_mnist():
 def test_colores_fuente_convencion_de_etiquetas():
     df = datos.cargar("colores_fuente")
     assert list(df.columns) == ["RED", "GREEN", "BLUE", "LIGHT_OR_DARK_FONT_IND"] and len(df) == 1345
-    etiqueta = lambda r, g, b: set(df[(df.RED == r) & (df.GREEN == g) & (df.BLUE == b)].LIGHT_OR_DARK_FONT_IND)
+
+    def etiqueta(r, g, b):
+        return set(df[(df.RED == r) & (df.GREEN == g) & (df.BLUE == b)].LIGHT_OR_DARK_FONT_IND)
+
     assert etiqueta(255, 255, 255) == {1}  # fondo blanco -> fuente oscura
     assert etiqueta(0, 0, 0) == {0}        # fondo negro -> fuente clara
 
@@ -107,8 +110,15 @@ def test_descarga_a_la_cache_con_suma_comprobada(sin_datos_locales, monkeypatch)
         with pytest.raises(datos.DatosNoEncontrados, match="sha256"):
             datos.cargar("mnist")
         assert not (datos.dir_cache() / "mnist.npz").exists(), "una descarga equivocada no debe quedar en la caché"
+        with pytest.raises(datos.DatosNoEncontrados) as error:  # no está en el servidor
+            datos.cargar("fashion_mnist")
+        assert "no existe (error 404)" in str(error.value) and "Not Found" not in str(error.value)
+        assert error.value._render_traceback_() == [f"\x1b[31m✘ {error.value}\x1b[0m"]  # en el cuaderno, sin traza
     finally:
         servidor.shutdown()
+        servidor.server_close()
+    with pytest.raises(datos.DatosNoEncontrados, match="no se pudo conectar con el servidor"):  # ya no escucha
+        datos.cargar("fashion_mnist")
 
 
 def test_conjunto_desconocido():
