@@ -178,13 +178,12 @@ def enlace_colab(tarea: str) -> str | None:
 
 
 def botones(tarea: str) -> str:
-    """HTML de los enlaces de una página de cuaderno: abrir en Colab (o por qué no) y descargar."""
+    """HTML de los enlaces de una página de cuaderno: abrir en Colab (solo con ``REPO_URL``, como la insignia
+    del cuaderno) y descargar."""
     colab = enlace_colab(tarea)
-    abrir = (f'<a href="{colab}">Abrir en Colab</a>' if colab else
-             '<span title="Falta REPO_URL en curso/config.py">Abrir en Colab: el instructor aún no ha configurado '
-             'la dirección del repositorio</span>')
+    abrir = f'<a href="{colab}">Abrir en Colab</a>\n' if colab else ""
     descargar = f'<a href="{DIR_DESCARGAS}/{tarea}.ipynb" download>Descargar el cuaderno (.ipynb)</a>'
-    return f'<div class="botones-cuaderno">\n{abrir}\n{descargar}\n</div>'
+    return f'<div class="botones-cuaderno">\n{abrir}{descargar}\n</div>'
 
 
 def cuaderno_del_sitio(tarea: str, raiz: Path = config.RAIZ):
