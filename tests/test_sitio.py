@@ -170,8 +170,10 @@ def test_descargas_y_colab(sitio_construido, paginas, monkeypatch):
 
 
 def test_nada_se_pide_a_la_red(sitio_construido, paginas):
-    remotos = [f"{nombre}: {a.get('src') or a.get('href')}" for nombre, p in paginas.items() for tag, a in p.etiquetas
-               if (tag == "script" and _remota(a.get("src", ""))) or (tag == "link" and _remota(a.get("href", "")))]
+    # Ni scripts, ni estilos, ni imágenes de otro sitio (los enlaces <a> a otras páginas sí pueden serlo).
+    remotos = [f"{nombre}: {url}" for nombre, p in paginas.items() for tag, a in p.etiquetas
+               if (url := a.get("src") if tag in ("script", "img") else a.get("href") if tag == "link" else "")
+               and _remota(url)]
     assert remotos == []
     texto = (sitio_construido / "02_neurona.html").read_text(encoding="utf-8")
     mathjax = [a["src"] for tag, a in paginas["02_neurona.html"].etiquetas
