@@ -48,9 +48,10 @@ def al_menos(valor, minimo: float, que: str = "la exactitud en prueba", revisa: 
     return valor
 
 
-def cumple(condicion, afirmacion: str) -> bool:
-    """Devuelve ``condicion``; si es falsa, dice que el texto afirma ``afirmacion`` y en esta ejecución no se
-    cumple (o, en modo estricto, lo lanza como ``AssertionError``)."""
+def cumple(condicion, afirmacion: str) -> None:
+    """Si ``condicion`` es falsa, dice que el texto afirma ``afirmacion`` y en esta ejecución no se cumple (o, en
+    modo estricto, lo lanza como ``AssertionError``). No devuelve nada: como última línea de una celda no
+    muestra ningún valor."""
     if not condicion:
         texto = (f"El texto dice que {afirmacion}, pero en tu ejecución no se cumple. Con otras versiones o una "
                  "GPU los números cambian un poco y el texto puede no describir exactamente tu resultado; si la "
@@ -58,4 +59,3 @@ def cumple(condicion, afirmacion: str) -> bool:
         if estricto():
             raise AssertionError(texto)
         print(f"Nota: {texto}")
-    return bool(condicion)
