@@ -26,6 +26,8 @@ html_show_sourcelink = False
 html_copy_source = False
 html_show_sphinx = False
 html_last_updated_fmt = None
+html_use_index = False  # sin página de índice alfabético (vacía: el curso no define entradas)
+html_domain_indices = False
 html_theme_options = {
     "home_page_in_toc": True,
     "show_toc_level": 2,
