@@ -130,7 +130,7 @@ def orden_ultimas(args) -> int:
     if args.requisitos:
         print(ultimas.requisitos_sin_fijar(fijas=ultimas.ANTERIORES if args.anteriores else None), end="")
         return 0
-    return ultimas.informe()
+    return ultimas.informe(_tareas(args.tareas))
 
 
 def orden_importar(args) -> int:
@@ -300,6 +300,7 @@ def construir_parser() -> argparse.ArgumentParser:
                    help="solo imprime las dependencias directas sin versión (para crear ese entorno)")
     s.add_argument("--anteriores", action="store_true",
                    help="con --requisitos: TensorFlow, Keras y NumPy en la versión anterior (make anteriores)")
+    tareas(s)
     s.set_defaults(func=orden_ultimas)
 
     s = sub.add_parser("bloquear", help="genera requirements.txt (versiones exactas) desde requirements.in con uv")

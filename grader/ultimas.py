@@ -69,10 +69,10 @@ def ejecutar_tarea(tarea: str) -> tuple[list[tuple[int, str, str]], int, int, st
     return ejecucion.errores(nb), distintas, len(marcadas), versiones.group(1) if versiones else "?", segundos
 
 
-def informe() -> int:
-    """Ejecuta cada cuaderno e imprime el resultado. 1 si algún cuaderno tiene celdas con error."""
+def informe(tareas: list[str] | None = None) -> int:
+    """Ejecuta cada cuaderno (o los de ``tareas``) e imprime el resultado. 1 si alguno tiene celdas con error."""
     codigo = 0
-    for tarea in config.tareas():
+    for tarea in tareas or config.tareas():
         errores, distintas, marcadas, versiones, segundos = ejecutar_tarea(tarea)
         codigo |= bool(errores)
         estado = "corre entero" if not errores else f"ROTO: {len(errores)} celda(s) con error"
