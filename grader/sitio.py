@@ -75,6 +75,15 @@ def _literales(nodo: ast.AST) -> set[str]:
             if isinstance(n, ast.Constant) and isinstance(n.value, (int, float, str)) and not isinstance(n.value, bool)}
 
 
+def _es_literal(nodo: ast.AST | None) -> bool:
+    """True si una expresión es un valor escrito tal cual (``0.114``, ``{1: "b"}``): la respuesta es ese valor."""
+    try:
+        ast.literal_eval(nodo)
+    except (ValueError, TypeError, SyntaxError, RecursionError):
+        return False
+    return nodo is not None
+
+
 LONGITUD_MINIMA_LITERAL = 4  # «0.5», «10» o «b» salen en cualquier salida: no delatan una respuesta
 
 
@@ -87,7 +96,7 @@ class Respuestas:
 
 
 def respuestas(fuente) -> Respuestas:
-    """Variables de nivel superior de las celdas ``# EJERCICIO`` y los literales que la solución les asigna."""
+    """Variables de nivel superior de las celdas ``# EJERCICIO`` y los valores literales que se les asignan."""
     variables, valores = set(), set()
     for celda in fuente.cells:
         m = celdas.marca(celda)
@@ -95,7 +104,7 @@ def respuestas(fuente) -> Respuestas:
             continue
         variables |= _variables_de_nivel_superior(arbol)
         for nodo in arbol.body:
-            if isinstance(nodo, (ast.Assign, ast.AnnAssign, ast.AugAssign)) and nodo.value is not None:
+            if isinstance(nodo, (ast.Assign, ast.AnnAssign)) and _es_literal(nodo.value):
                 valores |= {v for v in _literales(nodo.value) if len(v.strip()) >= LONGITUD_MINIMA_LITERAL}
     return Respuestas(frozenset(variables), frozenset(valores))
 
