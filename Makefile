@@ -77,11 +77,11 @@ errores: $(VENV)/.instalado  ## cada respuesta errónea típica pierde solo los 
 
 comparar: $(VENV)/.instalado  ## compara las celdas marcadas de CUADERNO=ruta.ipynb con las salidas de referencia
 	@test -n "$(CUADERNO)" || { echo "uso: make comparar CUADERNO=ruta/al/cuaderno.ipynb"; exit 2; }
-	$(PY) -m grader comparar "$(CUADERNO)"
+	$(PY) -m grader comparar "$(CUADERNO)" $(if $(TAREA),--tarea "$(TAREA)")
 
 autoevaluar: $(VENV)/.instalado  ## pruebas visibles de CUADERNO=ruta.ipynb, con los puntos de cada ejercicio
 	@test -n "$(CUADERNO)" || { echo "uso: make autoevaluar CUADERNO=ruta/al/cuaderno.ipynb"; exit 2; }
-	$(PY) -m grader autoevaluar "$(CUADERNO)"
+	$(PY) -m grader autoevaluar "$(CUADERNO)" $(if $(TAREA),--tarea "$(TAREA)")
 
 calificar: $(VENV)/.instalado  ## califica submitted/ (libro gradebook.db + calificaciones.csv)
 	$(PY) -m grader calificar --trabajos 2

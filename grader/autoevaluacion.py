@@ -14,7 +14,7 @@ from pathlib import Path
 import nbformat
 
 from curso import config
-from grader import calificacion, celdas, ejecucion
+from grader import calificacion, celdas, comparacion, ejecucion
 
 
 @dataclass
@@ -43,7 +43,7 @@ def autoevaluar(entrega_ruta: Path, tarea: str, raiz: Path = config.RAIZ,
                 tiempo_por_celda: int = config.TIEMPO_POR_CELDA_S) -> Autoevaluacion:
     """Ejecuta la entrega con las celdas de pruebas de la versión publicada y la puntúa."""
     publicada = nbformat.read(config.cuaderno_publicado(tarea, raiz), as_version=4)
-    nb, avisos = calificacion.combinar(calificacion.leer_entrega(entrega_ruta), publicada)
+    nb, avisos = calificacion.combinar(comparacion.leer_cuaderno(entrega_ruta), publicada)
     with tempfile.TemporaryDirectory(prefix="autoevaluar-") as tmp:
         estado = ejecucion.ejecutar(nb, Path(tmp), tiempo_por_celda)
     notas = calificacion.puntuar(nb, publicada)

@@ -21,7 +21,7 @@ import nbformat
 from nbval.plugin import coalesce_streams
 
 from curso import config
-from grader import calificacion, ejecucion, validacion
+from grader import calificacion, celdas, ejecucion, validacion
 
 MARCA = "# NBVAL_CHECK_OUTPUT"
 ETIQUETA_COMPARAR = "nbval-check-output"  # la misma marca, como etiqueta de celda (nbval lee ambas)
@@ -117,7 +117,7 @@ def ejecutar_nbval(nb, carpeta: Path) -> list[dict]:
 
 def comparar(entrega_ruta: Path, tarea: str, raiz: Path = config.RAIZ) -> Informe:
     """Ejecuta la entrega y compara sus celdas marcadas con las de la solución de ``tarea``."""
-    entrega = calificacion.leer_entrega(entrega_ruta)
+    entrega = leer_cuaderno(entrega_ruta)
     fuente = nbformat.read(config.cuaderno_fuente(tarea, raiz), as_version=4)
     nb, celdas = preparar(entrega, fuente)
     codigo_a_indice = [i for i, c in enumerate(nb.cells) if c.cell_type == "code"]
@@ -185,10 +185,36 @@ def texto(informe: Informe) -> str:
     return "\n".join(lineas)
 
 
-def tarea_de(ruta: Path) -> str:
-    """La tarea de un cuaderno según su nombre de archivo (``01_tensores.ipynb`` o ``.../01_tensores/x.ipynb``)."""
-    disponibles = config.tareas()
+def leer_cuaderno(ruta: Path):
+    """El cuaderno de ``ruta`` (como lo lee el calificador), o un error en español: FileNotFoundError «No existe el
+    archivo …» si no está, ``calificacion.EntregaInvalida`` (un ValueError) si no es un cuaderno."""
+    if not ruta.exists():
+        raise FileNotFoundError(f"No existe el archivo {ruta}.")
+    return calificacion.leer_entrega(ruta)
+
+
+def ejercicios_de(nb) -> set[str]:
+    """Los ids de ejercicio de un cuaderno: los de sus marcas (``# EJERCICIO``, ``# PRUEBAS``, ``<!-- RESPUESTA``)
+    o, si un editor las borró, los ``grade_id`` de nbgrader."""
+    return {gid.removesuffix(celdas.SUFIJO_PRUEBAS) for celda in nb.cells
+            if (gid := calificacion.id_estable(celda)) and gid != celdas.ID_CABECERA}
+
+
+def tarea_de(ruta: Path, raiz: Path = config.RAIZ) -> str:
+    """La tarea de un cuaderno por sus ejercicios, se llame como se llame el archivo; si no tiene ninguno del curso,
+    por su nombre (``01_tensores.ipynb``) o el de su carpeta (``…/01_tensores/x.ipynb``)."""
+    propios = ejercicios_de(leer_cuaderno(ruta))
+    disponibles = config.tareas(raiz)
+    comunes = {tarea: len(propios & ejercicios_de(nbformat.read(config.cuaderno_fuente(tarea, raiz), as_version=4)))
+               for tarea in disponibles} if propios else {}
+    mejor = max(comunes.values(), default=0)
+    candidatas = [tarea for tarea, n in comunes.items() if n == mejor and n > 0]
+    if len(candidatas) == 1:
+        return candidatas[0]
     for candidato in (ruta.stem, ruta.parent.name):
         if candidato in disponibles:
             return candidato
-    raise ValueError(f"No sé de qué tarea es {ruta.name}: indícala con --tarea ({', '.join(disponibles)}).")
+    motivo = (f"tiene ejercicios de varias tareas ({', '.join(candidatas)})" if candidatas
+              else "no tiene ninguna celda de ejercicio del curso (# EJERCICIO …)")
+    raise ValueError(f"No sé de qué tarea es {ruta.name}: {motivo}. Indícala con --tarea (o TAREA= con make): "
+                     f"{', '.join(disponibles)}.")

@@ -108,13 +108,51 @@ def test_comparar_celda_borrada_modificada_o_con_error(curso_comparar, tmp_path)
     assert "su código no es el del cuaderno original" in texto
 
 
-def test_comparar_desde_la_linea_de_ordenes_y_tarea_por_nombre(tmp_path):
+def test_la_tarea_sale_de_los_ejercicios_del_cuaderno(tmp_path):
+    # se llame como se llame, y aunque su nombre sea el de otra tarea: mandan sus celdas # EJERCICIO
+    for nombre in ("mi_cuaderno.ipynb", f"{TAREAS[0]}.ipynb"):
+        ruta = tmp_path / nombre
+        shutil.copy(config.cuaderno_publicado(TAREAS[1]), ruta)
+        assert comparacion.tarea_de(ruta) == TAREAS[1]
+    # sin marcas, pero con los metadatos de nbgrader (un editor que reescribe la primera línea)
+    nb = nbformat.read(config.cuaderno_publicado(TAREAS[2]), as_version=4)
+    for celda in nb.cells:
+        if celda.metadata.get("nbgrader", {}).get("grade_id") and celda.source.startswith("# EJERCICIO"):
+            celda.source = "# mi respuesta\n" + celda.source.split("\n", 1)[1]
+    nbformat.write(nb, tmp_path / "sin_marcas.ipynb")
+    assert comparacion.tarea_de(tmp_path / "sin_marcas.ipynb") == TAREAS[2]
+    # sin ningún ejercicio del curso: su nombre, o que se indique
+    ajeno = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell("print(1)")])
+    nbformat.write(ajeno, tmp_path / f"{TAREAS[0]}.ipynb")
     assert comparacion.tarea_de(tmp_path / f"{TAREAS[0]}.ipynb") == TAREAS[0]
-    with pytest.raises(ValueError, match="indícala con --tarea"):
+    nbformat.write(ajeno, tmp_path / "ajeno.ipynb")
+    with pytest.raises(ValueError, match="no tiene ninguna celda de ejercicio del curso.*Indícala con --tarea"):
+        comparacion.tarea_de(tmp_path / "ajeno.ipynb")
+
+
+def test_un_archivo_que_no_existe_lo_dice(tmp_path):
+    with pytest.raises(FileNotFoundError, match="No existe el archivo"):
         comparacion.tarea_de(tmp_path / "mi_cuaderno.ipynb")
-    r = subprocess.run([sys.executable, "-m", "grader", "comparar", str(tmp_path / "no_existe.ipynb"), "--tarea",
-                        TAREAS[0]], capture_output=True, text=True, cwd=config.RAIZ)
-    assert r.returncode == 2 and "No se encontró el archivo" in r.stderr and "Traceback" not in r.stderr
+    for orden in (["comparar"], ["autoevaluar"], ["comparar", "--tarea", TAREAS[0]],
+                  ["autoevaluar", "--tarea", TAREAS[0]]):
+        r = subprocess.run([sys.executable, "-m", "grader", orden[0], str(tmp_path / "no_existe.ipynb"), *orden[1:]],
+                           capture_output=True, text=True, cwd=config.RAIZ)
+        assert r.returncode == 2 and "No existe el archivo" in r.stderr, orden
+        assert "Traceback" not in r.stderr and "tarea" not in r.stderr.lower(), orden
+
+
+def test_make_autoevaluar_con_el_ejemplo_del_readme(tmp_path):
+    """``make autoevaluar CUADERNO=mi_cuaderno.ipynb``, como dice el README, con la versión en blanco de 01."""
+    shutil.copy(config.cuaderno_publicado(TAREAS[0]), tmp_path / "mi_cuaderno.ipynb")
+    readme = (config.RAIZ / "README.md").read_text(encoding="utf-8")
+    assert "make autoevaluar CUADERNO=mi_cuaderno.ipynb" in readme
+    # -o: no rehace el entorno aunque requirements.txt sea más nuevo (la prueba usa el que ya hay)
+    r = subprocess.run(["make", "-s", "-o", ".venv/.instalado", "autoevaluar",
+                        f"CUADERNO={tmp_path / 'mi_cuaderno.ipynb'}"], capture_output=True, text=True,
+                       cwd=config.RAIZ)
+    assert r.returncode == 0, r.stdout + r.stderr
+    assert f"Autoevaluación de mi_cuaderno.ipynb ({TAREAS[0]})" in r.stdout
+    assert "Puntos según las pruebas visibles: 0 de" in r.stdout
 
 
 def test_comparar_la_solucion_de_un_cuaderno_real_coincide(tmp_path):
