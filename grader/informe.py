@@ -21,7 +21,6 @@ from __future__ import annotations
 
 import base64
 import io
-import json
 import time
 from collections import Counter
 from dataclasses import dataclass, field
@@ -32,7 +31,9 @@ import pandas as pd
 
 from curso import config
 from grader import mutaciones
-from grader.calificacion import BANDERAS, ESTADOS, ESTADOS_NOTA
+from grader import resultado as registro
+from grader.libro import tabla_segura
+from grader.resultado import BANDERAS, ESTADOS, ESTADOS_NOTA, NotaEjercicio, Resultado
 
 PLANTILLA = Path(__file__).with_name("plantillas") / "informe.html.j2"
 ARCHIVO_HTML = "informe.html"
@@ -78,16 +79,12 @@ class Tablas:
 # ---------------------------------------------------------------- lectura
 
 
-def leer_resultados(calificados: Path) -> tuple[list[dict], list[str]]:
-    """Los ``resultado.json`` de ``calificados/<alumno>/<tarea>/`` y avisos de los que no se pudieron leer."""
+def leer_resultados(calificados: Path) -> tuple[list[Resultado], list[str]]:
+    """Los registros de ``calificados/<alumno>/<tarea>/`` (``grader.resultado``) y avisos de los que no se
+    pudieron leer."""
     if not calificados.is_dir():
         raise FileNotFoundError(f"No hay entregas calificadas en {calificados}: califica primero.")
-    resultados, avisos = [], []
-    for ruta in sorted(calificados.glob("*/*/resultado.json")):
-        try:
-            resultados.append(json.loads(ruta.read_text(encoding="utf-8")))
-        except (OSError, UnicodeDecodeError, json.JSONDecodeError) as e:
-            avisos.append(f"No se pudo leer {ruta.relative_to(calificados)}: {e}")
+    resultados, avisos = registro.leer_todos(calificados)
     if not resultados:
         raise FileNotFoundError(f"No hay ningún resultado.json en {calificados}: califica primero.")
     return resultados, avisos
@@ -103,9 +100,9 @@ def leer_lista(ruta: Path) -> list[str]:
     return [a.strip() for a in tabla["alumno"].dropna() if a.strip()]
 
 
-def lista_de_clase(resultados: list[dict], entregas: Path | None = None, lista: list[str] = ()) -> list[str]:
+def lista_de_clase(resultados: list[Resultado], entregas: Path | None = None, lista: list[str] = ()) -> list[str]:
     """Alumnos con carpeta de entregas, con algún resultado o en la lista del instructor (ordenados)."""
-    alumnos = {r["alumno"] for r in resultados} | set(lista)
+    alumnos = {r.alumno for r in resultados} | set(lista)
     if entregas is not None and entregas.is_dir():
         alumnos |= {p.name for p in entregas.iterdir() if p.is_dir() and not p.name.startswith(".")}
     return sorted(alumnos)
@@ -114,31 +111,32 @@ def lista_de_clase(resultados: list[dict], entregas: Path | None = None, lista: 
 # ---------------------------------------------------------------- tablas
 
 
-def banderas_de(resultado: dict) -> set[str]:
+def banderas_de(resultado: Resultado) -> set[str]:
     """Banderas de una entrega: las que guardó el calificador más su estado si también es una bandera."""
-    return (set(resultado.get("banderas") or []) | {resultado["estado"]}) & BANDERAS.keys()
+    return (set(resultado.banderas) | {resultado.estado}) & BANDERAS.keys()
 
 
-def _es_automatica(nota: dict) -> bool:
-    return nota["estado"] != "manual"
+def _es_automatica(nota: NotaEjercicio) -> bool:
+    return nota.estado != "manual"
 
 
-def tabla_entregas(resultados: list[dict], alumnos: list[str], tareas: list[str]) -> pd.DataFrame:
-    """Una fila por (alumno, cuaderno): estado, puntos y máximo automáticos, %, segundos y banderas."""
-    por_clave = {(r["alumno"], r["tarea"]): r for r in resultados}
+def tabla_entregas(resultados: list[Resultado], alumnos: list[str], tareas: list[str]) -> pd.DataFrame:
+    """Una fila por (alumno, cuaderno): estado, puntos y máximo automáticos, %, segundos y banderas. Una
+    entrega sin nota (el calificador falló) no tiene puntos ni % (no es un 0 del alumno)."""
+    por_clave = {(r.alumno, r.tarea): r for r in resultados}
     filas = []
     for alumno in alumnos:
         for tarea in tareas:
             r = por_clave.get((alumno, tarea))
-            if r is None or r["estado"] == SIN_ENTREGA:
+            if r is None or r.estado == SIN_ENTREGA:
                 filas.append({"alumno": alumno, "tarea": tarea, "estado": SIN_ENTREGA})
                 continue
-            auto = [n for n in r["notas"] if _es_automatica(n)]
-            puntos = float(sum(n["puntos"] or 0 for n in auto))
-            maximo = float(sum(n["maximo"] for n in auto))
-            filas.append({"alumno": alumno, "tarea": tarea, "estado": r["estado"], "puntos": puntos,
+            auto = [n for n in r.notas if _es_automatica(n)]
+            puntos = float(sum(n.puntos or 0 for n in auto)) if r.tiene_nota else float("nan")
+            maximo = float(sum(n.maximo for n in auto))
+            filas.append({"alumno": alumno, "tarea": tarea, "estado": r.estado, "puntos": puntos,
                           "maximo": maximo, "porcentaje": 100 * puntos / maximo if maximo else float("nan"),
-                          "segundos": float(r.get("segundos") or 0),
+                          "segundos": float(r.segundos or 0),
                           "banderas": " ".join(sorted(banderas_de(r)))})
     columnas = ["alumno", "tarea", "estado", "puntos", "maximo", "porcentaje", "segundos", "banderas"]
     tabla = pd.DataFrame(filas, columns=columnas)
@@ -146,16 +144,16 @@ def tabla_entregas(resultados: list[dict], alumnos: list[str], tareas: list[str]
     return tabla
 
 
-def tabla_notas(resultados: list[dict], tareas: list[str]) -> pd.DataFrame:
+def tabla_notas(resultados: list[Resultado], tareas: list[str]) -> pd.DataFrame:
     """Una fila por (entrega, ejercicio automático), en el orden del cuaderno."""
     filas = []
     for r in resultados:
-        if r["tarea"] not in tareas or r["estado"] == SIN_ENTREGA:
+        if r.tarea not in tareas or r.estado == SIN_ENTREGA:
             continue
-        for orden, n in enumerate(r["notas"]):
-            filas.append({"alumno": r["alumno"], "tarea": r["tarea"], "ejercicio": n["ejercicio"],
-                          "orden": orden, "estado": n["estado"], "puntos": n["puntos"], "maximo": n["maximo"],
-                          "mensaje": n.get("mensaje") or ""})
+        for orden, n in enumerate(r.notas):
+            filas.append({"alumno": r.alumno, "tarea": r.tarea, "ejercicio": n.ejercicio,
+                          "orden": orden, "estado": n.estado, "puntos": n.puntos, "maximo": n.maximo,
+                          "mensaje": n.mensaje or ""})
     return pd.DataFrame(filas, columns=["alumno", "tarea", "ejercicio", "orden", "estado", "puntos", "maximo",
                                         "mensaje"])
 
@@ -318,7 +316,7 @@ def tabla_ayuda(entregas: pd.DataFrame, criterios: Criterios) -> pd.DataFrame:
             .reset_index(drop=True))
 
 
-def calcular(resultados: list[dict], alumnos: list[str], tareas: list[str],
+def calcular(resultados: list[Resultado], alumnos: list[str], tareas: list[str],
              banco: Callable[[str], list[mutaciones.Error]] = mutaciones.cargar,
              criterios: Criterios = Criterios()) -> Tablas:
     """Todas las tablas del informe a partir de los resultados y la lista de clase."""
@@ -495,7 +493,7 @@ def escribir(tablas: Tablas, salida: Path, criterios: Criterios, origen: Path, l
     """Escribe un CSV por tabla y la página ``informe.html`` en ``salida``; devuelve la ruta de la página."""
     salida.mkdir(parents=True, exist_ok=True)
     for nombre in Tablas.CSV:
-        getattr(tablas, nombre).round(2).to_csv(salida / f"{nombre}.csv", index=False)
+        tabla_segura(getattr(tablas, nombre).round(2)).to_csv(salida / f"{nombre}.csv", index=False)
     ruta = salida / ARCHIVO_HTML
     ruta.write_text(pagina(contexto(tablas, criterios, origen, lista)), encoding="utf-8")
     return ruta
@@ -513,7 +511,7 @@ def generar(salida: Path, raiz: Path = config.RAIZ, calificados: Path | None = N
     calificados = calificados or raiz / config.DIR_CALIFICADOS
     entregas = entregas or raiz / config.DIR_ENTREGAS
     resultados, avisos = leer_resultados(calificados)
-    presentes = sorted({r["tarea"] for r in resultados})
+    presentes = sorted({r.tarea for r in resultados})
     if tareas:
         faltan = [t for t in tareas if t not in presentes]
         if faltan:

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import re
+from html.parser import HTMLParser
 import statistics
 import subprocess
 import sys
@@ -18,6 +19,8 @@ import pytest
 
 from curso import config
 from grader import bench_informe, celdas, informe, mutaciones
+from grader import resultado as registro
+from grader.resultado import NotaEjercicio, Resultado
 from tests.conftest import TAREAS
 
 ALUMNOS = 60
@@ -112,7 +115,7 @@ def _grupos_esperados(clase, tarea, ejercicio) -> Counter:
 def test_fallos_se_emparejan_con_los_errores_del_banco(clase):
     """Todos los grupos (sin recortar a los más frecuentes): cada uno tiene tantos alumnos como el plan
     dice que cometieron alguno de sus errores del banco (o escribieron ese mensaje)."""
-    resultados = list(clase.resultados.values())
+    resultados = [Resultado.desde_dict(r) for r in clase.resultados.values()]
     tablas = informe.calcular(resultados, clase.clase, TAREAS, criterios=informe.Criterios(fallos_por_ejercicio=10**6))
     fallos = tablas.fallos
     assert not (fallos["mensaje"] == informe.OTROS).any()
@@ -275,3 +278,77 @@ def test_resultado_ilegible_se_avisa_sin_detener(clase, tmp_path):
     roto.write_text("{no es json", encoding="utf-8")
     ruta = informe.generar(tmp_path / "informe", calificados=calificados, entregas=Path(tmp_path / "nada"))
     assert "No se pudo leer" in ruta.read_text(encoding="utf-8")
+
+
+# ------------------------------------------------------------------------------------------ entradas hostiles
+
+# Un id de alumno que solo puede venir de un resultado.json (lleva «/»), uno que puede ser el nombre de una
+# carpeta de submitted/, y un mensaje y un aviso que intentan cerrar la tabla y abrir un script.
+ID_HOSTIL = '=HYPERLINK("x")</td></tr></table><script>alert("id")</script>&amp;<!--'
+CARPETA_HOSTIL = "<img src=x onerror=alert(1)>\"'&lt;"
+MENSAJE_HOSTIL = '</pre></td></tr></table></details><script>alert("mensaje")</script>]]><!-- ${{7*7}}'
+VACIOS = {"area", "base", "br", "col", "embed", "hr", "img", "input", "link", "meta", "source", "track", "wbr"}
+
+
+class _Estructura(HTMLParser):
+    """Comprueba que cada etiqueta que se abre se cierra en orden (la página no se rompe) y cuenta los scripts."""
+
+    def __init__(self):
+        super().__init__(convert_charrefs=True)
+        self.pila, self.errores, self.scripts = [], [], 0
+
+    def handle_starttag(self, etiqueta, atributos):
+        self.scripts += etiqueta == "script"
+        if etiqueta not in VACIOS:
+            self.pila.append(etiqueta)
+
+    def handle_endtag(self, etiqueta):
+        if etiqueta in VACIOS:
+            return
+        if not self.pila or self.pila[-1] != etiqueta:
+            self.errores.append(f"</{etiqueta}> cierra <{self.pila[-1] if self.pila else '—'}>")
+        else:
+            self.pila.pop()
+
+
+def _estructura(pagina: str) -> _Estructura:
+    e = _Estructura()
+    e.feed(pagina)
+    e.close()
+    return e
+
+
+def test_ids_carpetas_y_mensajes_hostiles_no_rompen_la_pagina(tmp_path):
+    tarea = TAREAS[0]
+    calificados = tmp_path / config.DIR_CALIFICADOS
+    (tmp_path / config.DIR_ENTREGAS / CARPETA_HOSTIL).mkdir(parents=True)
+    notas = [NotaEjercicio("ej01_a", "ej01_a-pruebas", 0, 2, "incorrecto", MENSAJE_HOSTIL),
+             NotaEjercicio("ej01_b", "ej01_b-pruebas", 3, 3, "correcto", "Correcto.")]
+    for carpeta, alumno in (("uno", ID_HOSTIL), (CARPETA_HOSTIL, CARPETA_HOSTIL), ("tres", "tres")):
+        registro.escribir(Resultado(alumno, tarea, "tiempo_agotado", MENSAJE_HOSTIL, notas, avisos=[MENSAJE_HOSTIL],
+                                    banderas=["tiempo_agotado"], segundos=1.0), calificados / carpeta / tarea)
+    limpia = informe.generar(tmp_path / "limpia", calificados=calificados, entregas=tmp_path / "nada",
+                             banco=lambda t: [], criterios=informe.Criterios(tiempos_agotados=1))
+    ruta = informe.generar(tmp_path / "informe", calificados=calificados, entregas=tmp_path / config.DIR_ENTREGAS,
+                           banco=lambda t: [], criterios=informe.Criterios(tiempos_agotados=1))
+    pagina = ruta.read_text(encoding="utf-8")
+    estructura = _estructura(pagina)
+    assert estructura.errores == [] and estructura.pila == []
+    assert estructura.scripts == _estructura(limpia.read_text(encoding="utf-8")).scripts  # ninguno más
+    assert "<script>alert" not in pagina and "<img src=x" not in pagina and "</table></details>" not in pagina
+    # lo hostil se ve, escapado (no desaparece en silencio)
+    assert "&lt;script&gt;alert(&#34;id&#34;)" in pagina and "&lt;img src=x onerror=alert(1)&gt;" in pagina
+    assert "&lt;script&gt;alert(&#34;mensaje&#34;)" in pagina
+    # y en los CSV ninguna celda empieza como una fórmula de hoja de cálculo
+    for archivo in ruta.parent.glob("*.csv"):
+        tabla = pd.read_csv(archivo, dtype=str, keep_default_na=False)
+        assert not any(str(v).startswith(("=", "+", "-", "@")) and not _numero(v)
+                       for v in tabla.to_numpy().ravel()), archivo.name
+
+
+def _numero(valor: str) -> bool:
+    try:
+        float(valor)
+        return True
+    except ValueError:
+        return False
