@@ -34,10 +34,11 @@ def _mutilada(fuente):
 
 
 def crear_entregas(raiz_demo: Path, tareas: list[str]) -> Path:
-    """Copia las fuentes al curso de demostración y escribe las entregas de ejemplo."""
+    """Copia las fuentes y las versiones del alumno al curso de demostración y escribe las entregas de ejemplo."""
     shutil.rmtree(raiz_demo, ignore_errors=True)
     for tarea in tareas:
         shutil.copytree(config.cuaderno_fuente(tarea).parent, raiz_demo / config.DIR_FUENTES / tarea)
+        shutil.copytree(config.cuaderno_publicado(tarea).parent, raiz_demo / config.DIR_PUBLICADOS / tarea)
     entregas = raiz_demo / config.DIR_ENTREGAS
     for tarea in tareas:
         fuente = config.cuaderno_fuente(tarea)

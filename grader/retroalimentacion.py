@@ -227,8 +227,11 @@ def generar_una(carpeta: Path, destino: Path, raiz: Path | None = None, mathjax:
     secretos = fugas.secretos(fuente)
     ruta_nb = carpeta / f"{resultado.tarea}.ipynb"
     if ruta_nb.is_file():
-        nb = sin_ocultas(nbformat.read(ruta_nb, as_version=4),
-                         nbformat.read(config.cuaderno_publicado(resultado.tarea, raiz), as_version=4))
+        publicada = config.cuaderno_publicado(resultado.tarea, raiz)
+        if not publicada.is_file():
+            raise FileNotFoundError(f"falta la versión del alumno {publicada}, con cuyas pruebas visibles se ejecuta "
+                                    f"la entrega: genérala con `python -m grader publicar {resultado.tarea}`")
+        nb = sin_ocultas(nbformat.read(ruta_nb, as_version=4), nbformat.read(publicada, as_version=4))
         propias = lineas_propias(nb)
         propios = secretos - propias
         propio_kernels = kernels is None
