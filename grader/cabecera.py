@@ -142,6 +142,12 @@ def texto_como_trabajar(nb, tarea: str) -> str:
    orden."""
 
 
+def misma_preparacion(vieja: str, nueva: str) -> bool:
+    """¿Dos cabeceras solo difieren en cómo instalan el paquete del curso? Eso no se ejecuta con el curso
+    instalado (al ejecutar las fuentes): la salida, la de ``preparar()`` en la última línea, sigue valiendo."""
+    return vieja.splitlines()[-1:] == nueva.splitlines()[-1:] and vieja.splitlines()[:1] == nueva.splitlines()[:1]
+
+
 def aplicar(nb, tarea: str, repo_url: str = config.REPO_URL) -> bool:
     """Pone «Cómo trabajar» y la cabecera vigente (plegada) justo antes de la primera celda de código que
     no es generada. Devuelve True si cambió algo."""
@@ -160,6 +166,8 @@ def aplicar(nb, tarea: str, repo_url: str = config.REPO_URL) -> bool:
     if vieja is not None and vieja.source == cabecera.source:
         vieja.metadata["jupyter"] = {"source_hidden": True}
         cabecera = vieja
+    elif vieja is not None and misma_preparacion(vieja.source, cabecera.source):
+        cabecera.outputs, cabecera.execution_count = vieja.outputs, vieja.execution_count
     nb.cells = propias[:posicion] + [como, cabecera] + propias[posicion:]
     return True
 

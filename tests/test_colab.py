@@ -6,6 +6,7 @@ comprobado. Colab simulado sin red (``grader.colab``): venv aparte, ``google.col
 from __future__ import annotations
 
 
+import nbformat
 import pytest
 
 from curso import config, datos
@@ -139,3 +140,16 @@ def test_primera_celda_corta_y_plegada():
     for tarea in TAREAS:
         primera = next(c for c in colab.cuaderno_resuelto(tarea, "").cells if c.cell_type == "code")
         assert primera.metadata.get("jupyter", {}).get("source_hidden") is True
+
+
+def test_cambiar_solo_la_instalacion_conserva_la_salida_de_la_cabecera():
+    """La salida de la cabecera es la de `preparar()`: cambiar REPO_URL no obliga a volver a ejecutar las fuentes."""
+    nb = nbformat.read(config.cuaderno_fuente(TAREAS[0]), as_version=4)
+    cabecera.aplicar(nb, TAREAS[0], repo_url="")
+    antes = next(c for c in nb.cells if cabecera.es_cabecera(c))
+    antes.outputs, antes.execution_count = [nbformat.v4.new_output("stream", text="Listo: …\n")], 1
+    assert cabecera.aplicar(nb, TAREAS[0], repo_url="https://github.com/organizacion/curso")
+    despues = next(c for c in nb.cells if cabecera.es_cabecera(c))
+    assert "git+https://github.com/organizacion/curso.git@main" in despues.source
+    assert despues.outputs == antes.outputs and despues.execution_count == 1
+    assert not cabecera.misma_preparacion(despues.source, despues.source.replace("preparar()", "preparar(7)"))
