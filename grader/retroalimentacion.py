@@ -172,8 +172,7 @@ def html_de(nb) -> str:
     """La página de un cuaderno, sin recursos remotos y con MathJax en ``mathjax/`` a su lado."""
     from nbconvert import HTMLExporter
 
-    exportador = HTMLExporter(template_name=PLANTILLA, extra_template_basedirs=[str(PLANTILLAS)],
-                              sanitize_html=True)
+    exportador = HTMLExporter(template_name=PLANTILLA, extra_template_basedirs=[str(PLANTILLAS)])
     cuerpo, _ = exportador.from_notebook_node(
         nb, resources={"mathjax_local": f"{CARPETA_MATHJAX}/{COMPONENTE_MATHJAX}"})
     return cuerpo

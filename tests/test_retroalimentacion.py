@@ -80,6 +80,16 @@ def _calificar(raiz, alumno, nb):
         reserva.cerrar()
 
 
+def _recursos_remotos(pagina: str) -> list[str]:
+    """Lo que la página cargaría de la red: etiquetas con src/href remotos, url() o @import en sus estilos y
+    direcciones en sus scripts (el texto escapado de las salidas no cuenta: no es una etiqueta)."""
+    etiquetas = re.findall(r"<[A-Za-z][^<>]*\b(?:src|href)\s*=\s*[\"']?(?:https?:)?//[^\"' >]*", pagina)
+    estilos = "".join(re.findall(r"<style[^>]*>(.*?)</style>", pagina, re.S))
+    scripts = "".join(re.findall(r"<script[^>]*>(.*?)</script>", pagina, re.S))
+    return (etiquetas + re.findall(r"url\(\s*[\"']?(?:https?:)?//[^)]*|@import[^;]*", estilos)
+            + re.findall(r"(?:https?:)?//[\w.-]+\.[a-z]{2,}/\S*", scripts))
+
+
 def _texto_plano(pagina: str) -> str:
     return fugas.normalizar(re.sub(r"<[^>]+>", "", pagina))
 
@@ -109,6 +119,13 @@ def test_ninguna_via_lleva_las_pruebas_ocultas_a_la_pagina(copia_curso_minimo):
         assert not any(oculta in plano for oculta in OCULTAS), alumno
         assert fugas.fugas(pagina, secretos) == [], alumno
         assert "Nota automática: 5 / 6" in plano if alumno == "curioso" else "Nota automática: 2 / 6" in plano
+        # sin recursos de la red: el único script es el MathJax local, que está al lado de la página
+        assert re.findall(r"<script[^>]*\bsrc=[\"']?([^\"' >]+)", pagina) == [
+            f"{retroalimentacion.CARPETA_MATHJAX}/{retroalimentacion.COMPONENTE_MATHJAX}"]
+        assert not _recursos_remotos(pagina)
+        mathjax = raiz / config.DIR_RETRO / alumno / TAREA_MINIMA / retroalimentacion.CARPETA_MATHJAX
+        assert (mathjax / retroalimentacion.COMPONENTE_MATHJAX).stat().st_size == \
+            retroalimentacion.componente_mathjax().stat().st_size
     lanzador_pagina = _texto_plano((raiz / config.DIR_RETRO / "lanzador" / TAREA_MINIMA /
                                     f"{TAREA_MINIMA}.html").read_text())
     assert retroalimentacion.MENSAJE_RETENIDO in lanzador_pagina
