@@ -23,7 +23,7 @@ MARCA = "# CABECERA"
 MARCA_COMO_TRABAJAR = "<!-- COMO_TRABAJAR (generada por `python -m grader cabeceras`; no la edites) -->"
 # Tiempo estimado de un cuaderno (`minutos_estimados`), para un alumno que lo trabaja con cuidado:
 PALABRAS_POR_MINUTO = 110         # lectura atenta de un texto técnico con fórmulas
-LINEAS_DE_CODIGO_POR_MINUTO = 10  # leer una celda de enseñanza, ejecutarla y mirar su salida
+LINEAS_DE_CODIGO_POR_MINUTO = 12  # leer una celda de enseñanza, ejecutarla y mirar su salida
 MINUTOS_POR_CELDA_LARGA = 1       # esperar a una celda # OMITIR_AL_CALIFICAR (un entrenamiento) y mirar sus curvas
 MINUTOS_POR_PUNTO = 6             # ejercicios: un ejercicio de 2 puntos ≈ 12 min (enunciado, pistas, intentos)
 TITULO = '#@title Preparación del cuaderno: ejecuta esta celda primero { display-mode: "form" }'
