@@ -137,9 +137,9 @@ def texto_como_trabajar(nb, tarea: str) -> str:
    para ver los resultados; al calificar no se ejecutan. Las marcadas `# NBVAL_CHECK_OUTPUT` tienen una salida de
    referencia: en un clon del curso, `make comparar CUADERNO=…` compara las tuyas con ella y
    `make autoevaluar CUADERNO=…` pasa todas las pruebas visibles de una vez.
-5. Antes de entregar, reinicia y ejecuta todo (JupyterLab: *Kernel → Reiniciar intérprete y ejecutar todas las
-   celdas*; Colab: *Entorno de ejecución → Reiniciar sesión y ejecutar todo*): así se califica, desde cero y en
-   orden."""
+5. Antes de entregar, reinicia y ejecuta todo (JupyterLab: *Kernel → Reiniciar el intérprete and Ejecutar todas
+   las celdas*; Colab: *Entorno de ejecución → Reiniciar sesión y ejecutar todo*): así se califica, desde cero y
+   en orden."""
 
 
 def misma_preparacion(vieja: str, nueva: str) -> bool:
