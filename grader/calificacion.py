@@ -432,9 +432,10 @@ def notas_a_cero(fuente, motivo: str) -> list[NotaEjercicio]:
 class FaltaAislamiento(RuntimeError):
     """Se pidió calificar aislado y en esta máquina no está bubblewrap."""
 
-    MENSAJE = ("Falta bubblewrap (bwrap) o prlimit en esta máquina: sin ellos el código de los alumnos se "
-               "ejecutaría sin aislamiento y sin tope de memoria. Instálalo (`apt-get install bubblewrap`) o, "
-               "si de verdad quieres calificar sin aislamiento, pasa --sin-aislamiento.")
+    MENSAJE = ("Falta bubblewrap (bwrap) o prlimit en esta máquina: sin bubblewrap el código de los alumnos se "
+               "ejecutaría con red, viendo tus archivos y sin tope de disco (y sin prlimit, sin tope de memoria). "
+               "Instálalo (`apt-get install bubblewrap`) o, si de verdad quieres calificar sin aislamiento, pasa "
+               "--sin-aislamiento.")
 
 
 def aislamiento_para(raiz_curso: Path, limites: Limites) -> ejecucion.Aislamiento:
@@ -444,7 +445,9 @@ def aislamiento_para(raiz_curso: Path, limites: Limites) -> ejecucion.Aislamient
         ocultar += [raiz / d for d in (config.DIR_FUENTES, config.DIR_ENTREGAS, config.DIR_CALIFICADOS,
                                        config.DIR_RETRO, ".git", "tests")]
         ocultar += list(raiz.glob(config.LIBRO + "*"))
-    return ejecucion.Aislamiento(ocultar=ocultar, memoria_bytes=limites.memoria_bytes, aislar=limites.aislar)
+    return ejecucion.Aislamiento(ocultar=ocultar, memoria_bytes=limites.memoria_bytes, aislar=limites.aislar,
+                                 disco_tmp_bytes=limites.disco_tmp_bytes,
+                                 disco_trabajo_bytes=limites.disco_trabajo_bytes)
 
 
 def _ejecutar(nb, kernel: ejecucion.Kernel | None, fuente: Path, limites: Limites) -> ejecucion.Registro:

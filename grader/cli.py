@@ -168,11 +168,13 @@ def orden_calificar(args) -> int:
 
     limites = Limites(tiempo_por_celda_s=args.tiempo_por_celda, tiempo_total_s=args.tiempo_total,
                       memoria_bytes=int(args.memoria * 1024**3), salida_por_celda_bytes=args.salida_por_celda * 1024,
-                      salida_total_bytes=args.salida_total * 1024, aislar=not args.sin_aislamiento)
+                      salida_total_bytes=args.salida_total * 1024, aislar=not args.sin_aislamiento,
+                      disco_tmp_bytes=args.disco_tmp * 1024**2, disco_trabajo_bytes=args.disco_trabajo * 1024**2)
     raiz = Path(args.curso).resolve() if args.curso else config.RAIZ
     tareas = _tareas(args.tareas) if not args.curso else (args.tareas or config.tareas(raiz))
     print(lote.calificar_carpeta(Path(args.entregas), tareas=tareas, trabajos=args.trabajos, csv=Path(args.csv),
-                                 raiz=raiz, limites=limites, cluster=args.cluster, forzar=args.forzar))
+                                 raiz=raiz, limites=limites, cluster=args.cluster, forzar=args.forzar,
+                                 canario=not args.sin_canario))
     return 0
 
 
@@ -346,8 +348,18 @@ def construir_parser() -> argparse.ArgumentParser:
     s.add_argument("--salida-total", type=int, default=config.SALIDA_POR_CUADERNO_BYTES // 1024, metavar="KB",
                    help="salida que se guarda de cada entrega, en KB (por defecto "
                         f"{config.SALIDA_POR_CUADERNO_BYTES // 1024})")
-    s.add_argument("--sin-aislamiento", action="store_true",
-                   help="califica aunque falte bubblewrap (sin aislamiento ni tope de memoria; queda anotado)")
+    s.add_argument("--disco-tmp", type=int, default=config.DISCO_TMP_BYTES // 1024**2, metavar="MB",
+                   help="tope del /tmp propio de cada entrega, en MB (por defecto "
+                        f"{config.DISCO_TMP_BYTES // 1024**2})")
+    s.add_argument("--disco-trabajo", type=int, default=config.DISCO_TRABAJO_BYTES // 1024**2, metavar="MB",
+                   help="tope de la carpeta de trabajo de cada entrega, en MB (por defecto "
+                        f"{config.DISCO_TRABAJO_BYTES // 1024**2})")
+    from grader.limites import SIN_AISLAMIENTO
+
+    s.add_argument("--sin-aislamiento", action="store_true", help=f"califica {SIN_AISLAMIENTO}")
+    s.add_argument("--sin-canario", action="store_true",
+                   help="no comprueba antes el entorno (por defecto se califican primero la solución y la versión en "
+                        "blanco de cada tarea y, si no dan la nota máxima y 0, no se escribe nada)")
     s.set_defaults(func=orden_calificar)
 
     s = sub.add_parser("registrar", help="rehace el libro y los CSV a partir de autograded/*/*/resultado.json")

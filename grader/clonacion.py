@@ -44,9 +44,11 @@ class Madre:
 
     def _peticion(self, privada: Path) -> dict:
         """Lo que necesita un clon para encerrarse en ``privada`` (sin entorno ni argumentos: los pone ``pedir``)."""
-        tapar = list(dict.fromkeys(["/tmp", str(ejecucion.DIR_KERNELS), "/dev/shm"]))
+        tmp = self.aislamiento.disco_tmp_bytes
+        tapar = [[r, tmp] for r in dict.fromkeys(["/tmp", str(ejecucion.DIR_KERNELS), "/dev/shm"])]
         visibles = [[str(privada), True]] + [[str(r), False] for r in self.aislamiento.rutas_bajo_tmp()]
-        return {"tapar": tapar, "visibles": visibles, "memoria": self.aislamiento.memoria_bytes,
+        propios = [[str(ejecucion.carpeta_trabajo(privada)), self.aislamiento.disco_trabajo_bytes]]
+        return {"tapar": tapar, "visibles": visibles, "propios": propios, "memoria": self.aislamiento.memoria_bytes,
                 "vigia": str(ejecucion.archivo_vigia(privada)),
                 "archivo_pid": str(privada / ejecucion.ARCHIVO_PID_CLON),
                 "variables_caja": self.aislamiento.VARIABLES_CAJA}
@@ -70,7 +72,7 @@ class Madre:
     def lanzar(self) -> ejecucion.Kernel:
         """Un kernel clonado en su carpeta privada, sin esperar a que esté listo."""
         privada = ejecucion.carpeta_privada()
-        peticion = {**self._peticion(privada), "cwd": str(privada / "trabajo")}
+        peticion = {**self._peticion(privada), "cwd": str(ejecucion.carpeta_trabajo(privada))}
         (privada / "peticion.json").write_text(json.dumps(peticion))
         km = ejecucion._gestor(privada, None)
         km.pedir_a_madre = [sys.executable, "-I", str(SCRIPT), "pedir", str(self.socket),

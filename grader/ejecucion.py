@@ -9,12 +9,14 @@ from __future__ import annotations
 
 import asyncio
 import copy
+import functools
 import getpass
 import json
 import logging
 import os
 import re
 import shutil
+import subprocess
 import sys
 import tempfile
 import time
@@ -71,8 +73,13 @@ def carpeta_privada() -> Path:
     """Carpeta nueva, solo del usuario, para un kernel: conexión, sockets, registro y carpeta de trabajo."""
     DIR_KERNELS.mkdir(mode=0o700, exist_ok=True)
     privada = Path(tempfile.mkdtemp(prefix="k-", dir=DIR_KERNELS))
-    (privada / "trabajo").mkdir()
+    carpeta_trabajo(privada).mkdir()
     return privada
+
+
+def carpeta_trabajo(privada: Path) -> Path:
+    """La carpeta de trabajo del kernel (su directorio actual; en la caja, un tmpfs con tope)."""
+    return privada / "trabajo"
 
 
 @dataclass
@@ -81,16 +88,34 @@ class Aislamiento:
 
     Con ``aislar`` (bubblewrap): sin red, con el sistema de archivos de solo lectura salvo su carpeta privada y
     un /tmp propio, sin ver las carpetas de ``ocultar`` (fuentes con pruebas ocultas, otras entregas, el libro)
-    ni las de otros kernels. Siempre que exista ``prlimit``: un tope de memoria virtual.
+    ni las de otros kernels. Su disco tiene tope: /tmp y /dev/shm son tmpfs de ``disco_tmp_bytes``, la carpeta
+    de trabajo un tmpfs de ``disco_trabajo_bytes`` y /dev es de solo lectura. Siempre que exista ``prlimit``:
+    un tope de memoria virtual.
     """
 
     ocultar: list[Path] = field(default_factory=list)
     memoria_bytes: int = config.MEMORIA_KERNEL_BYTES
     aislar: bool = True
+    disco_tmp_bytes: int = config.DISCO_TMP_BYTES
+    disco_trabajo_bytes: int = config.DISCO_TRABAJO_BYTES
 
     @staticmethod
     def disponible() -> bool:
         return shutil.which("bwrap") is not None and shutil.which("prlimit") is not None
+
+    @staticmethod
+    @functools.cache
+    def tope_de_disco() -> bool:
+        """¿Admite este bubblewrap ``--size`` (tmpfs con tope; desde la versión 0.5)?"""
+        try:
+            ayuda = subprocess.run(["bwrap", "--help"], capture_output=True, text=True, timeout=10)
+        except (OSError, subprocess.SubprocessError):
+            return False
+        return "--size" in ayuda.stdout + ayuda.stderr
+
+    def _con_tope(self, bytes_: int) -> list[str]:
+        """``--size N`` para el siguiente ``--tmpfs`` (nada si este bubblewrap no lo admite)."""
+        return ["--size", str(bytes_)] if self.tope_de_disco() else []
 
     @staticmethod
     def tope_de_memoria() -> bool:
@@ -120,11 +145,14 @@ class Aislamiento:
             # la madre, lanzada por root, solo conserva la que Linux exige para que sus clones se mapeen a root
             # en su espacio de usuario (el clon la pierde, con todas las demás, antes de ejecutar nada)
             args += ["--cap-add", "CAP_SETFCAP"]
-        args += ["--ro-bind", "/", "/", "--dev", "/dev"]
+        # /dev propio de solo lectura (sus dispositivos siguen sirviendo) y /dev/shm con tope: sin ellos, /dev sería
+        # un tmpfs escribible sin límite
+        args += ["--ro-bind", "/", "/", "--dev", "/dev", *self._con_tope(self.disco_tmp_bytes), "--tmpfs", "/dev/shm",
+                 "--remount-ro", "/dev"]
         # sin espacio de PID propio (la madre) se queda el /proc del sistema: los clones montan el suyo, y Linux
         # solo lo permite si ya ven uno entero (el de bubblewrap tapa partes); la madre escribe en él sus mapas
         args += ["--unshare-pid", "--proc", "/proc"] if pid_propio else ["--bind", "/proc", "/proc"]
-        args += ["--tmpfs", "/tmp"]
+        args += [*self._con_tope(self.disco_tmp_bytes), "--tmpfs", "/tmp"]
         for ruta in self.rutas_bajo_tmp():
             args += ["--ro-bind", str(ruta), str(ruta)]
         for ruta in self.ocultar:
@@ -135,7 +163,8 @@ class Aislamiento:
         if privada is None:
             args += ["--bind", str(DIR_KERNELS), str(DIR_KERNELS)]
         else:
-            args += ["--tmpfs", str(DIR_KERNELS), "--bind", str(privada), str(privada)]
+            args += ["--tmpfs", str(DIR_KERNELS), "--bind", str(privada), str(privada),
+                     *self._con_tope(self.disco_trabajo_bytes), "--tmpfs", str(carpeta_trabajo(privada))]
         for nombre, valor in self.VARIABLES_CAJA.items():
             args += ["--setenv", nombre, valor]
         return args
@@ -247,7 +276,7 @@ class Kernel:
 
     @property
     def trabajo(self) -> Path:
-        return self.privada / "trabajo"
+        return carpeta_trabajo(self.privada)
 
     def registro_stderr(self) -> str:
         """Lo último que el kernel escribió en stderr (mensajes de Python o de bibliotecas en C)."""
@@ -307,7 +336,7 @@ def lanzar_kernel(aislamiento: Aislamiento | None = None, cwd: Path | None = Non
     km = _gestor(privada, aislamiento)
     extra = [f"--IPKernelApp.exec_lines={linea}" for linea in lineas_precarga()] if precargar else []
     with open(privada / "kernel.log", "wb") as registro:
-        run_sync(km.start_kernel)(env=entorno_kernel(), cwd=str(cwd or privada / "trabajo"),
+        run_sync(km.start_kernel)(env=entorno_kernel(), cwd=str(cwd or carpeta_trabajo(privada)),
                                   stdout=registro, stderr=registro, extra_arguments=extra)
     return Kernel(km, privada, time.monotonic())
 

@@ -6,6 +6,13 @@ from dataclasses import asdict, dataclass
 from curso import config
 
 
+SIN_AISLAMIENTO = ("sin bubblewrap (p. ej. si falta): el código de los alumnos tiene red, ve los archivos del usuario "
+                   "que califica y su disco no tiene tope; se mantienen el tope de memoria (con prlimit, si existe), "
+                   "los tiempos y el recorte de la salida; queda anotado en cada entrega")
+"""Lo que cambia al calificar con ``aislar=False`` (lo dice la ayuda de ``--sin-aislamiento``; lo comprueba
+``tests/test_cli.py`` contra ``grader.ejecucion.Aislamiento``)."""
+
+
 @dataclass(frozen=True)
 class Limites:
     """Límites de cada entrega (un alumno x un cuaderno). Los valores por defecto salen de ``curso.config``."""

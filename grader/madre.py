@@ -64,11 +64,12 @@ def _escribir(ruta: str, texto: str) -> None:
 # ---------------------------------------------------------------- el encierro de un clon
 
 
-def encerrar(visibles: list, tapar: list) -> None:
+def encerrar(visibles: list, tapar: list, propios: list = ()) -> None:
     """En un proceso de un solo hilo: espacios de nombres nuevos y montajes propios.
 
-    ``tapar``: carpetas que se cubren con un tmpfs vacío (/tmp, la de los kernels); ``visibles``: pares
-    ``[ruta, escribible]`` que vuelven a verse en su sitio tras taparlas (la carpeta privada, el curso).
+    ``tapar``: pares ``[carpeta, bytes]`` que se cubren con un tmpfs vacío de ese tamaño (/tmp, la de los kernels);
+    ``visibles``: pares ``[ruta, escribible]`` que vuelven a verse en su sitio tras taparlas (la carpeta privada, el
+    curso); ``propios``: pares ``[carpeta, bytes]`` que se cubren al final con un tmpfs (la carpeta de trabajo).
     Tras esto el proceso es «root» de un espacio de usuario propio: hay que llamar a ``soltar_capacidades``
     antes de ejecutar código ajeno. El siguiente hijo será el PID 1 de un espacio de PID nuevo.
     """
@@ -80,15 +81,18 @@ def encerrar(visibles: list, tapar: list) -> None:
     _montar(None, "/", None, MS_REC | MS_PRIVATE)
     # abiertas ya en el espacio de montajes nuevo (solo se puede montar desde uno mismo), antes de taparlas
     descriptores = [(os.open(ruta, os.O_PATH | os.O_DIRECTORY), ruta, rw) for ruta, rw in visibles]
-    for carpeta in tapar:
+    for carpeta, tope in tapar:
         if os.path.isdir(carpeta):
-            _montar("tmpfs", carpeta, "tmpfs", MS_NOSUID | MS_NODEV, "mode=1777")
+            _montar("tmpfs", carpeta, "tmpfs", MS_NOSUID | MS_NODEV, f"mode=1777,size={int(tope)}")
     for fd, ruta, rw in descriptores:
         os.makedirs(ruta, exist_ok=True)
         _montar(f"/proc/self/fd/{fd}", ruta, None, MS_BIND | MS_REC)
         if not rw:
             _montar(None, ruta, None, MS_BIND | MS_REMOUNT | MS_RDONLY | MS_NOSUID | MS_NODEV)
         os.close(fd)
+    for carpeta, tope in propios:
+        os.makedirs(carpeta, exist_ok=True)
+        _montar("tmpfs", carpeta, "tmpfs", MS_NOSUID | MS_NODEV, f"mode=0700,size={int(tope)}")
 
 
 def montar_proc() -> None:
@@ -136,7 +140,7 @@ def clonar(conexion: socket.socket, peticion: dict, fds: list[int]) -> None:
         signal.signal(signal.SIGCHLD, signal.SIG_DFL)
         _morir_con_el_padre()
         _escribir(peticion["archivo_pid"], str(os.getpid()))
-        encerrar(peticion["visibles"], peticion["tapar"])
+        encerrar(peticion["visibles"], peticion["tapar"], peticion.get("propios", []))
         lectura, escritura = os.pipe()
         init = os.fork()
         if init == 0:
@@ -253,7 +257,7 @@ def _prueba(peticion: dict) -> None:
     if pid == 0:
         try:
             signal.signal(signal.SIGCHLD, signal.SIG_DFL)
-            encerrar(peticion["visibles"], peticion["tapar"])
+            encerrar(peticion["visibles"], peticion["tapar"], peticion.get("propios", []))
             hijo = os.fork()
             if hijo == 0:
                 montar_proc()

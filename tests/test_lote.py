@@ -28,7 +28,9 @@ def test_clase_renombrada_script_csv_ancho_reanudar_y_reconstruir(copia_curso_mi
     nbformat.write(fuente_minima(raiz), copia)
     entregar(raiz, "guion", "# %%\nimport numpy as np\ntotal = 15\n\ndef doble(v):\n    return 2 * v\n")
     entregar(raiz, "ana", fuente_minima(raiz))
-    (entregas / "nadie").mkdir()  # alumno sin ninguna entrega
+    (entregas / "nadie").mkdir()  # alumno sin ninguna entrega, con el cuaderno fuera de la carpeta de la tarea
+    nbformat.write(fuente_minima(raiz), entregas / "nadie" / f"{TAREA_MINIMA}.ipynb")
+    (entregas / "enlazado").symlink_to(entregas / "ana")  # carpeta de alumno enlazada: no se sigue
     csv = tmp_path / "notas.csv"
     resumen = lote.calificar_carpeta(entregas, [TAREA_MINIMA], csv=csv, raiz=raiz, progreso=False)
 
@@ -38,12 +40,18 @@ def test_clase_renombrada_script_csv_ancho_reanudar_y_reconstruir(copia_curso_mi
     guion = _resultado(raiz, "guion")
     assert guion.estado == "archivo_invalido" and guion.puntos == 0 and guion.banderas == ["archivo_invalido"]
     assert "es un script de Python" in guion.mensaje and "dañado" not in guion.mensaje
-    assert _resultado(raiz, "nadie").estado == "sin_entrega"
+    nadie = _resultado(raiz, "nadie")
+    assert nadie.estado == "sin_entrega" and len(nadie.extraviados) == 1
+    assert f"nadie/{TAREA_MINIMA}.ipynb" in nadie.extraviados[0] and f"nadie/{TAREA_MINIMA}/" in nadie.extraviados[0]
+    assert "Archivos fuera de sitio en submitted/" in resumen and f"nadie/{TAREA_MINIMA}.ipynb" in resumen
+    enlazado = _resultado(raiz, "enlazado")
+    assert enlazado.estado == "archivo_invalido" and enlazado.puntos == 0
+    assert enlazado.banderas == ["archivo_invalido", "entrega_no_regular"] and "enlace simbólico" in enlazado.mensaje
 
-    assert "4 alumnos, 3 cuadernos entregados de 4" in resumen
+    assert "5 alumnos, 4 cuadernos entregados de 5" in resumen
     assert "ej99_doble" in resumen and "3.00 / 3" not in resumen  # media con el 0 del script: 2.00 / 3
     assert "bandera «entrega con otro nombre de archivo»: 1 (carla/99_minimo)" in resumen
-    assert "archivo no válido: 1 (guion/99_minimo)" in resumen
+    assert "archivo no válido: 2 (enlazado/99_minimo, guion/99_minimo)" in resumen
 
     largo = pd.read_csv(csv).set_index("alumno")
     assert "Se calificó «Copia de" in largo.loc["carla", "avisos"]
@@ -58,11 +66,11 @@ def test_clase_renombrada_script_csv_ancho_reanudar_y_reconstruir(copia_curso_mi
     # Sin cambios: nada se recalifica (ni se reescribe); con forzar, todo.
     sello = (lote.carpeta_resultado(raiz, "ana", TAREA_MINIMA) / "resultado.json").stat().st_mtime_ns
     resumen = lote.calificar_carpeta(entregas, [TAREA_MINIMA], csv=csv, raiz=raiz, progreso=False)
-    assert "(4 sin cambios desde la última vez" in resumen
+    assert "(5 sin cambios desde la última vez" in resumen and "Canario: no hacía falta" in resumen
     assert (lote.carpeta_resultado(raiz, "ana", TAREA_MINIMA) / "resultado.json").stat().st_mtime_ns == sello
     entregar(raiz, "ana", con_respuesta(raiz, "ej99_suma", "total = 14"))
     resumen = lote.calificar_carpeta(entregas, [TAREA_MINIMA], csv=csv, raiz=raiz, progreso=False)
-    assert "(3 sin cambios" in resumen and _resultado(raiz, "ana").puntos == 3
+    assert "(4 sin cambios" in resumen and _resultado(raiz, "ana").puntos == 3
 
     # El libro y los CSV se rehacen solo con los resultado.json.
     anterior = pd.read_csv(tmp_path / "notas_lms.csv")
@@ -166,5 +174,7 @@ def test_dask_localcluster_de_verdad(copia_curso_minimo):
     resumen = lote.calificar_carpeta(raiz / config.DIR_ENTREGAS, [TAREA_MINIMA], trabajos=2, cluster="local",
                                      raiz=raiz, progreso=False)
     assert "con Dask local (2 procesos)" in resumen
+    assert "Canario: la solución y la versión en blanco de 99_minimo dan la nota máxima y 0 en 2 trabajador(es)" \
+        in resumen  # en cada trabajador del clúster
     assert _resultado(raiz, "ana").puntos == 5 and _resultado(raiz, "beto").puntos == 2
     assert Path(lote.carpeta_resultado(raiz, "beto", TAREA_MINIMA) / f"{TAREA_MINIMA}.ipynb").exists()
