@@ -186,3 +186,15 @@ def test_la_celda_de_cierre_funciona_en_un_kernel_de_ipython():
     assert "Esta celda usa tu solución de `ej99_a`" in salida and "Traceback" not in salida
     assert "sigue" in salida
     assert "Puntos según las comprobaciones visibles: 2 de 5." in salida and "Pendientes: ej99_b." in salida
+
+
+def test_cierre_desactualizado_se_detecta_y_se_repara(copia_curso_minimo):
+    from tests.conftest import TAREA_MINIMA, fuente_minima
+
+    assert cierre.desactualizados(copia_curso_minimo) == []
+    nb = fuente_minima(copia_curso_minimo)
+    nb.cells = [c for c in nb.cells if not cierre.es_codigo(c)]
+    nbformat.write(nb, config.cuaderno_fuente(TAREA_MINIMA, copia_curso_minimo))
+    assert cierre.desactualizados(copia_curso_minimo) == [TAREA_MINIMA]
+    assert cierre.aplicar_a([TAREA_MINIMA], copia_curso_minimo) == [TAREA_MINIMA]
+    assert cierre.desactualizados(copia_curso_minimo) == []
