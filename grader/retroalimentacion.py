@@ -103,13 +103,13 @@ def _resumen(resultado: registro.Resultado) -> str:
     )
     avisos = "".join(f"<li>{html.escape(a)}</li>" for a in resultado.avisos)
     estado = html.escape(registro.ESTADOS.get(resultado.estado, resultado.estado))
-    return (
-        f"<h2>Retroalimentación: {html.escape(resultado.tarea)}</h2>"
+    return (  # tex2jax_ignore: un «$» de un mensaje o de un id no es una fórmula para MathJax
+        f'<div class="tex2jax_ignore"><h2>Retroalimentación: {html.escape(resultado.tarea)}</h2>'
         f"<p>Alumno: <b>{html.escape(resultado.alumno)}</b> · Estado: {estado} · "
         f"Nota automática: <b>{resultado.puntos:g} / {resultado.maximo:g}</b></p>"
         + (f"<p>{html.escape(resultado.mensaje)}</p>" if resultado.mensaje else "")
         + f"<table><tr><th>Ejercicio</th><th>Puntos</th><th>Comentario</th></tr>{filas}</table>"
-        + (f"<p>Avisos:</p><ul>{avisos}</ul>" if avisos else "")
+        + (f"<p>Avisos:</p><ul>{avisos}</ul>" if avisos else "") + "</div>"
     )
 
 
