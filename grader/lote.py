@@ -542,7 +542,8 @@ class Progreso:
         if r.estado not in ("ok", "sin_entrega") or r.banderas:
             problemas = [ESTADOS[r.estado]] if r.estado != "ok" else []
             problemas += [BANDERAS[b] for b in r.banderas]
-            self.consola.print(f"  {mostrable(r.alumno)}/{r.tarea}: {r.puntos:g}/{r.maximo:g} · "
+            nota = f"{r.puntos:g}/{r.maximo:g}" if r.tiene_nota else "sin nota"
+            self.consola.print(f"  {mostrable(r.alumno)}/{r.tarea}: {nota} · "
                                + "; ".join(dict.fromkeys(problemas)),
                                markup=False, highlight=False)
 
