@@ -178,7 +178,10 @@ def exportar_csv(ruta: Path, raiz: Path = config.RAIZ) -> Path:
                     filas.append({"alumno": alumno.id, "tarea": tarea.name, "puntos": 0.0,
                                   "maximo": tarea.max_score, "pendiente_manual": False, "entregada": False})
                     continue
-                filas.append({"alumno": alumno.id, "tarea": tarea.name, "puntos": entrega.score,
+                notas = [g for cuaderno in entrega.notebooks for g in cuaderno.grades]
+                calificada = any(g.auto_score is not None or g.manual_score is not None for g in notas)
+                # sin ninguna nota (p. ej. un error interno del calificador): vacía, no un 0
+                filas.append({"alumno": alumno.id, "tarea": tarea.name, "puntos": entrega.score if calificada else None,
                               "maximo": tarea.max_score, "pendiente_manual": entrega.needs_manual_grade,
                               "entregada": True})
     ruta.parent.mkdir(parents=True, exist_ok=True)

@@ -86,6 +86,8 @@ def test_sin_canario_la_cabecera_rota_es_error_interno_y_no_un_cero(copia_curso_
         nota = gb.find_grade("ej99_suma-pruebas", TAREA_MINIMA, TAREA_MINIMA, "ana")
         assert nota.auto_score is None and gb.find_submission_notebook(TAREA_MINIMA, TAREA_MINIMA, "ana").flagged
     assert ",," in csv.read_text(encoding="utf-8").splitlines()[1]  # puntos vacíos, no 0
+    exportado = libro.exportar_csv(tmp_path / "exportado.csv", raiz).read_text(encoding="utf-8").splitlines()
+    assert exportado[1].startswith(f"ana,{TAREA_MINIMA},,"), exportado  # el libro tampoco da un 0
 
 
 def test_canario_con_entorno_sano_y_su_coste(copia_curso_minimo, tmp_path):
