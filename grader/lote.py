@@ -74,7 +74,11 @@ def _lstat(ruta: Path) -> os.stat_result | None:
 def _entradas(carpeta: Path) -> list[tuple[Path, os.stat_result]]:
     """Las entradas visibles de ``carpeta`` con su lstat (nunca se sigue un enlace), ordenadas."""
     salida = []
-    for ruta in sorted(carpeta.iterdir()):
+    try:
+        hijos = sorted(carpeta.iterdir())
+    except OSError:  # sin permiso de lectura, o desapareció: no hay nada que se pueda calificar
+        return []
+    for ruta in hijos:
         st = _lstat(ruta)
         if st is not None and not ruta.name.startswith("."):
             salida.append((ruta, st))
