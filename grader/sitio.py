@@ -21,6 +21,7 @@ import re
 import shutil
 import tempfile
 import time
+import unicodedata
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -253,7 +254,7 @@ def inicio(tareas: list[str], raiz: Path = config.RAIZ) -> str:
 {partes[""]}
 
 Este sitio muestra cada cuaderno con las salidas de referencia de sus explicaciones (gráficas, tablas,
-resultados), para leerlo antes de ejecutarlo o desde un móvil. Los ejercicios aparecen sin resolver, como en
+resultados), para leerlo antes de ejecutarlo o desde el celular. Los ejercicios aparecen sin resolver, como en
 tu cuaderno: cada página tiene un enlace para descargarlo (y para abrirlo en Colab, si el curso lo tiene
 configurado). El {{doc}}`glosario <glosario>` reúne los términos del curso.
 
@@ -281,12 +282,18 @@ glosario
 """
 
 
+def _orden_alfabetico(texto: str) -> str:
+    """Clave de orden del español: sin mayúsculas ni tildes («Época» entre «Descenso» y «Exactitud»)."""
+    return "".join(c for c in unicodedata.normalize("NFD", texto.casefold()) if not unicodedata.combining(c))
+
+
 def glosario(archivo: Path = ARCHIVO_GLOSARIO) -> str:
     """La página del glosario (MyST) desde el YAML: términos por orden alfabético y nombres de variables."""
     datos = yaml.safe_load(archivo.read_text(encoding="utf-8"))
-    terminos = sorted(datos["terminos"].items(), key=lambda par: par[0].casefold())
+    terminos = sorted(datos["terminos"].items(), key=lambda par: _orden_alfabetico(par[0]))
     filas = "\n".join(f"{termino}\n  {definicion}\n" for termino, definicion in terminos)
-    variables = "\n".join(f"| `{nombre}` | {que} |" for nombre, que in datos["variables"].items())
+    variables = "\n".join("| " + ", ".join(f"`{n}`" for n in nombres.split(", ")) + f" | {que} |"
+                           for nombres, que in datos["variables"].items())
     return f"""# Glosario
 
 Los términos se usan siempre igual en todos los cuadernos.

@@ -193,8 +193,9 @@ def test_inicio_y_glosario_salen_de_su_fuente(sitio_construido):
         assert " ".join(palabras) in re.sub(r"<[^>]+>", "", inicio), tarea
     datos = yaml.safe_load(sitio.ARCHIVO_GLOSARIO.read_text(encoding="utf-8"))
     glosario = (sitio_construido / "glosario.html").read_text(encoding="utf-8")
-    for termino in datos["terminos"]:
-        assert termino in glosario
+    posiciones = {termino: glosario.index(f">{termino}<") for termino in datos["terminos"]}  # todos, por orden
+    assert sorted(posiciones, key=posiciones.get) == sorted(datos["terminos"], key=sitio._orden_alfabetico)
+    assert posiciones["Desviación estándar"] < posiciones["Época"] < posiciones["Exactitud"]  # sin mirar tildes
     # Los términos que el README manda usar igual en todo el curso están definidos en el glosario.
     terminologia = sitio.secciones_readme(readme)["Terminología"]
     lista = terminologia.split(":", 1)[1].split(".", 1)[0]
