@@ -169,7 +169,7 @@ def test_kernel_sin_memoria_lo_dice(copia_curso_minimo):
     doble = _nota(r, "ej99_doble")
     assert _nota(r, "ej99_suma").puntos == 2
     assert doble.puntos == 0
-    assert doble.estado == "kernel_murio" and "kernel_murio" in r.banderas
+    assert doble.estado == "kernel_murio" and "kernel_murio" in r.banderas and "sin_memoria" in r.banderas
     assert "el kernel se quedó sin memoria (el tope es 3 GB por cuaderno)" in doble.mensaje
     assert "sin memoria" in r.mensaje
 
