@@ -51,6 +51,7 @@ VAR_URL_DATOS = "CURSO_URL_DATOS"  # dirección base desde la que descargar data
 VAR_CALIFICANDO = "CURSO_CALIFICANDO"  # "1" en el kernel del calificador
 VAR_INFORME_NBVAL = "CURSO_INFORME_NBVAL"  # archivo JSON donde `grader.nbval_informe` deja el resultado por celda
 VAR_ESTRICTO = "CURSO_ESTRICTO"  # "1": `curso.medidas.al_menos` falla en vez de avisar (nbval, ejecutar, pruebas)
+VAR_NBGRADER = "NBGRADER_EXECUTION"  # la fija nbgrader en el kernel de `autograde` y `validate` (curso.progreso la lee)
 
 # Texto que sustituye a las soluciones en las versiones de los alumnos.
 STUB_CODIGO = "# ESCRIBE TU CÓDIGO AQUÍ\nsin_resolver()"

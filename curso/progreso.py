@@ -23,7 +23,6 @@ from curso import config
 RE_PRUEBAS = re.compile(r"^# PRUEBAS (?P<id>[a-z0-9_]+) \((?P<puntos>\d+) puntos?\)\s*$")
 """Primera línea de una celda de pruebas (la usan también las herramientas del instructor, ``grader.celdas``)."""
 RE_EJERCICIO = re.compile(r"^# EJERCICIO (?P<id>[a-z0-9_]+)\s*$")
-VAR_NBGRADER = "NBGRADER_EXECUTION"  # la fija nbgrader en el kernel de `autograde` y `validate`
 
 SUPERADO = "superó las comprobaciones visibles"
 PENDIENTE = "pendiente"
@@ -43,7 +42,7 @@ class EjercicioPendiente(RuntimeError):
 
 def kernel_de_herramienta() -> bool:
     """True si el kernel lo lanzó una herramienta del curso (que fija ``config.VAR_RAIZ``) o nbgrader."""
-    return bool(os.environ.get(config.VAR_RAIZ) or os.environ.get(VAR_NBGRADER))
+    return bool(os.environ.get(config.VAR_RAIZ) or os.environ.get(config.VAR_NBGRADER))
 
 
 def _al_empezar_celda(info=None) -> None:

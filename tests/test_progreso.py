@@ -21,7 +21,7 @@ from grader import cierre
 def kernel_de_alumno(monkeypatch):
     """Un kernel de alumno (sin las variables de las herramientas) y sin nada anotado."""
     monkeypatch.delenv(config.VAR_RAIZ, raising=False)
-    monkeypatch.delenv(progreso.VAR_NBGRADER, raising=False)
+    monkeypatch.delenv(config.VAR_NBGRADER, raising=False)
     progreso.olvidar()
     progreso._cuestionarios.clear()
     yield
@@ -69,7 +69,7 @@ def test_necesita_nombra_todos_los_que_faltan():
     progreso.necesita("ej04_a", "ej04_b", "ej04_c")  # ya no detiene nada
 
 
-@pytest.mark.parametrize("variable", [config.VAR_RAIZ, progreso.VAR_NBGRADER])
+@pytest.mark.parametrize("variable", [config.VAR_RAIZ, config.VAR_NBGRADER])
 def test_necesita_no_detiene_nada_al_calificar(monkeypatch, variable):
     monkeypatch.setenv(variable, "autograde")
     progreso.necesita("ej04_propagacion")
@@ -180,7 +180,7 @@ def test_la_celda_de_cierre_funciona_en_un_kernel_de_ipython():
                        "necesita('ej99_a')\\nprint('sigue')", {nb.cells[-1].source!r}]:
             shell.run_cell(codigo, store_history=True)
     """)
-    entorno = {k: v for k, v in __import__("os").environ.items() if k not in (config.VAR_RAIZ, progreso.VAR_NBGRADER)}
+    entorno = {k: v for k, v in __import__("os").environ.items() if k not in (config.VAR_RAIZ, config.VAR_NBGRADER)}
     salida = subprocess.run([sys.executable, "-c", guion], capture_output=True, text=True, env=entorno,
                             cwd=config.RAIZ).stdout
     assert "Esta celda usa tu solución de `ej99_a`" in salida and "Traceback" not in salida
