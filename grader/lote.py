@@ -344,8 +344,9 @@ class EjecutorDask:
         return self.cliente.submit(funcion, *args, pure=False)
 
     def enviar_a_cada_trabajador(self, funcion, *args) -> list:
-        """La tarea en cada trabajador del clúster (cada uno puede tener otro entorno u otras rutas)."""
-        return [self.cliente.submit(funcion, *args, pure=False, workers=[w], allow_other_workers=False)
+        """La tarea en cada trabajador del clúster (cada uno puede tener otro entorno u otras rutas). Si uno se va,
+        su tarea pasa a otro (no se queda esperando): el resultado dice en qué trabajador se ejecutó."""
+        return [self.cliente.submit(funcion, *args, pure=False, workers=[w], allow_other_workers=True)
                 for w in self.cliente.scheduler_info()["workers"]]
 
     def terminados(self, futuros):
