@@ -27,6 +27,7 @@ instructor: $(VENV)/.instalado  ## abre JupyterLab en la raíz del curso con for
 	$(PY) -m grader lab --instructor
 
 test: $(VENV)/.instalado aislamiento  ## todas las pruebas (estructura, nbval, ida y vuelta, errores, nbgrader)
+	$(PY) -m ruff check .  # linter (configuración en pyproject.toml)
 	$(PY) -m pytest -p no:cacheprovider -n auto --dist worksteal --durations=15 tests  # un proceso por núcleo (el libre roba trabajo al otro); lo que más tarda, en cada ejecución de CI
 
 aislamiento:  ## instala bubblewrap (aísla el código de los alumnos al calificar) si falta y se puede

@@ -26,7 +26,8 @@ DIR_RETRO = "feedback"          # nbgrader: feedback_directory
 DIR_INFORME = "informe"         # informe de la clase (python -m grader informe)
 DIR_SITIO = "_sitio"            # sitio web del curso (python -m grader sitio; no va al repositorio)
 DIR_DATOS = "data"
-DIR_INTERCAMBIO = "intercambio"  # nbgrader: Exchange.root del curso (no se usa para recoger; evita el aviso de formgrader)
+# nbgrader: Exchange.root del curso (no se usa para recoger; evita el aviso de formgrader)
+DIR_INTERCAMBIO = "intercambio"
 LIBRO = "gradebook.db"          # libro de calificaciones de nbgrader (SQLite)
 
 CURSO_ID = "redes-neuronales"

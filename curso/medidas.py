@@ -4,7 +4,8 @@
 ``cumple(condicion, afirmacion)`` al ``assert`` que respalda una frase del texto sobre un entrenamiento
 («la CNN acierta más que el perceptrón»). En el kernel de un alumno una cifra algo menor que la medida
 por el curso no es un error (otra versión de TensorFlow, una GPU, otro orden de las operaciones): se
-imprime una nota en español y la celda sigue. Cuando la variable de entorno ``config.VAR_ESTRICTO`` vale ``"1"`` (la fijan nbval, ``grader
+imprime una nota en español y la celda sigue. Cuando la variable de entorno ``config.VAR_ESTRICTO`` vale
+``"1"`` (la fijan nbval, ``grader
 ejecutar`` y las pruebas para sus kernels; nunca el calificador) lanza ``AssertionError`` con la misma
 frase: en CI los umbrales siguen siendo estrictos.
 """

@@ -74,8 +74,15 @@ def codigo(repo_url: str = config.REPO_URL) -> str:
                             mensaje=mensaje_si_falla(repo_url))
 
 
+def duracion(minutos: int) -> str:
+    """«45 min», «2 h», «3 h 15 min»."""
+    if minutos < 60:
+        return f"{minutos} min"
+    return f"{minutos // 60} h" + (f" {minutos % 60} min" if minutos % 60 else "")
+
+
 def es_cabecera(celda) -> bool:
-    return celda.cell_type == "code" and (celda.source.startswith(MARCA) or celda.source.startswith(TITULO + "\n" + MARCA))
+    return celda.cell_type == "code" and celda.source.startswith((MARCA, TITULO + "\n" + MARCA))
 
 
 def es_como_trabajar(celda) -> bool:
@@ -118,7 +125,7 @@ def texto_como_trabajar(nb, tarea: str) -> str:
     automaticos = [m for m in marcas if m.tipo == "pruebas"]
     escritas = [m for m in marcas if m.tipo == "respuesta"]
     minutos = minutos_estimados(nb)
-    horas = f"{minutos // 60} h" + (f" {minutos % 60} min" if minutos % 60 else "") if minutos >= 60 else f"{minutos} min"
+    horas = duracion(minutos)
     puntos = f"{len(automaticos)} ejercicios calificados ({_puntos(sum(m.puntos for m in automaticos))})"
     if escritas:
         puntos += f" y una respuesta escrita ({_puntos(sum(m.puntos for m in escritas))}, la califica el instructor)"

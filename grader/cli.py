@@ -330,7 +330,8 @@ def construir_parser() -> argparse.ArgumentParser:
     s.add_argument("--tareas", nargs="*", help="tareas a calificar; por defecto, todas")
     s.add_argument("--trabajos", type=int, default=1, help="cuántas entregas calificar a la vez (por defecto 1)")
     s.add_argument("--csv", default="calificaciones.csv",
-                   help="CSV de notas (por defecto calificaciones.csv; al lado, calificaciones_lms.csv para Moodle/Canvas)")
+                   help="CSV de notas (por defecto calificaciones.csv; al lado, calificaciones_lms.csv "
+                        "para Moodle/Canvas)")
     s.add_argument("--cluster", metavar="DIRECCION",
                    help="califica con Dask: «local» (un LocalCluster de --trabajos procesos) o tcp://host:8786")
     s.add_argument("--forzar", action="store_true", help="vuelve a calificar también las entregas que no cambiaron")

@@ -125,8 +125,9 @@ class Aislamiento:
     # Variables que fija la caja: todo lo que el kernel escribe (configuración, temporales) cae en su /tmp propio;
     # en otro espacio de PID el padre no es visible: ipykernel no debe vigilarlo (si el calificador muere, el
     # kernel muere con él por otra vía: --die-with-parent o la señal de muerte del padre de un clon)
-    VARIABLES_CAJA: ClassVar[dict[str, str]] = {"HOME": "/tmp", "MPLCONFIGDIR": "/tmp/mpl", "IPYTHONDIR": "/tmp/ipython", "TMPDIR": "/tmp",
-                      "JPY_PARENT_PID": "1"}
+    VARIABLES_CAJA: ClassVar[dict[str, str]] = {
+        "HOME": "/tmp", "MPLCONFIGDIR": "/tmp/mpl", "IPYTHONDIR": "/tmp/ipython", "TMPDIR": "/tmp",
+        "JPY_PARENT_PID": "1"}
 
     def rutas_bajo_tmp(self) -> list[Path]:
         """Carpetas del curso y del entorno que viven bajo /tmp: vuelven a verse (solo lectura) tras el /tmp vacío."""

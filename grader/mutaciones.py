@@ -25,7 +25,8 @@ DIR_ERRORES = config.RAIZ / "tests" / "errores"
 # Trampas: sustituir funciones de las que dependen las pruebas (se añaden a una respuesta errónea).
 TRAMPAS = {
     "numpy.testing": "import numpy as _np\n_np.testing.assert_allclose = lambda *a, **k: None\n",
-    "numpy.allclose": "import numpy as _np\n_np.allclose = lambda *a, **k: True\n_np.array_equal = lambda *a, **k: True\n",
+    "numpy.allclose": ("import numpy as _np\n_np.allclose = lambda *a, **k: True\n"
+                       "_np.array_equal = lambda *a, **k: True\n"),
     "comprobar": ("import curso.comprobar as _c\n"
                   "for _n in _c._PUBLICAS:\n    setattr(_c, _n, lambda *a, **k: None)\n"),
 }

@@ -62,7 +62,8 @@ def test_cuaderno_fuente_bien_marcado(tarea):
     assert celdas.errores_de_estructura(nb) == []
     antes = nbformat.writes(nb)
     fuentes.preparar(nb, tarea)
-    assert nbformat.writes(nb) == antes, "metadatos nbgrader o cabecera desfasados: `python -m grader importar/ejecutar`"
+    assert nbformat.writes(nb) == antes, \
+        "metadatos nbgrader o cabecera desfasados: `python -m grader importar/ejecutar`"
     codigo = [c for c in nb.cells if c.cell_type == "code"]
     assert cabecera.es_cabecera(codigo[0]), "la primera celda de código debe ser la cabecera"
     assert all(c.execution_count is not None for c in codigo), "la fuente debe guardarse ejecutada"
@@ -113,7 +114,8 @@ def test_pruebas_visibles_dicen_lo_que_comprueban(tarea):
         if m is None or m.tipo != "pruebas":
             continue
         lineas = [linea for linea in celda.source.splitlines() if linea.strip()]
-        assert lineas[-1].startswith("comprobar.listo("), f"{m.ejercicio}: la celda de pruebas debe terminar en comprobar.listo()"
+        assert lineas[-1].startswith("comprobar.listo("), \
+            f"{m.ejercicio}: la celda de pruebas debe terminar en comprobar.listo()"
         assert "Correcto" not in celda.source, f"{m.ejercicio}: las pruebas visibles no dicen «Correcto»"
         assert not _verdadero_sin_que(celda.source), \
             f"{m.ejercicio}: comprobar.verdadero sin que= en las líneas {_verdadero_sin_que(celda.source)}"

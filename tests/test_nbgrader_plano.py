@@ -33,7 +33,8 @@ def test_autograde_de_nbgrader_coincide(tarea, tmp_path):
     shutil.copytree(config.cuaderno_fuente(tarea).parent, raiz / config.DIR_FUENTES / tarea)
     r = _nbgrader(raiz, "generate_assignment", tarea)
     assert r.returncode == 0, r.stderr[-2000:]
-    assert nbformat.read(config.cuaderno_publicado(tarea, raiz), 4) == nbformat.read(config.cuaderno_publicado(tarea), 4)
+    publicado = nbformat.read(config.cuaderno_publicado(tarea), 4)
+    assert nbformat.read(config.cuaderno_publicado(tarea, raiz), 4) == publicado
 
     # Una sola entrega (cada ejecución de nbgrader cuesta): la solución con el primer error típico en un
     # ejercicio. Cubre las dos cosas: ese ejercicio pierde sus puntos y todos los demás llevan la nota máxima.
