@@ -107,6 +107,16 @@ class GitHubFalso:
         return sorted(p.removeprefix(prefijo) for p in self.pedidos_bruto)
 
 
+def copiar_del_curso(nombres, destino: Path) -> None:
+    """Copia a ``destino`` esos archivos y carpetas de la raíz del curso (sin ``__pycache__``)."""
+    for nombre in nombres:
+        origen = config.RAIZ / nombre
+        if origen.is_dir():
+            shutil.copytree(origen, destino / nombre, ignore=shutil.ignore_patterns("__pycache__"))
+        else:
+            shutil.copy(origen, destino / nombre)
+
+
 def config_publicada(texto: str, repo_url: str, servidores: dict) -> str:
     """``curso/config.py`` como lo publica el instructor: con ``REPO_URL`` (y aquí, el servidor falso conocido)."""
     texto, cambios = re.subn(r"(?m)^REPO_URL = .*$", f"REPO_URL = {repo_url!r}", texto)
@@ -119,12 +129,7 @@ def repositorio_del_paquete(destino: Path, repo_url: str, servidores: dict) -> P
     """Un repositorio git (rama ``config.RAMA``) con el paquete del alumno de la copia de trabajo, publicado
     para ``repo_url``."""
     destino.mkdir(parents=True)
-    for nombre in ARCHIVOS_DEL_PAQUETE:
-        origen = config.RAIZ / nombre
-        if origen.is_dir():
-            shutil.copytree(origen, destino / nombre, ignore=shutil.ignore_patterns("__pycache__"))
-        else:
-            shutil.copy(origen, destino / nombre)
+    copiar_del_curso(ARCHIVOS_DEL_PAQUETE, destino)
     ajustes = destino / "curso" / "config.py"
     ajustes.write_text(config_publicada(ajustes.read_text(encoding="utf-8"), repo_url, servidores), encoding="utf-8")
     git = ["git", "-C", str(destino), "-c", "user.name=curso", "-c", "user.email=curso@localhost"]

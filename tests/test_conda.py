@@ -14,7 +14,6 @@ PyPI que todas existen).
 from __future__ import annotations
 
 import os
-import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -42,12 +41,7 @@ def test_environment_yml_fija_python_y_usa_el_bloqueo():
 def test_entorno_como_conda_instala_el_curso_y_la_cabecera_funciona(tmp_path):
     curso = tmp_path / "curso-redes-neuronales"  # la carpeta descargada o clonada por el alumno
     curso.mkdir()
-    for nombre in ARCHIVOS_DEL_CURSO:
-        origen = config.RAIZ / nombre
-        if origen.is_dir():
-            shutil.copytree(origen, curso / nombre, ignore=shutil.ignore_patterns("__pycache__"))
-        else:
-            shutil.copy(origen, curso / nombre)
+    colab.copiar_del_curso(ARCHIVOS_DEL_CURSO, curso)
     venv = tmp_path / "entorno"
     subprocess.run([sys.executable, "-m", "venv", "--without-pip", str(venv)], check=True)  # pip: el de este entorno
     python = venv / ("Scripts/python.exe" if os.name == "nt" else "bin/python")
