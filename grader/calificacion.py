@@ -450,7 +450,7 @@ def aislamiento_para(raiz_curso: Path, limites: Limites) -> ejecucion.Aislamient
                                  disco_trabajo_bytes=limites.disco_trabajo_bytes)
 
 
-def _ejecutar(nb, kernel: ejecucion.Kernel | None, fuente: Path, limites: Limites) -> ejecucion.Registro:
+def ejecutar_cuaderno(nb, kernel: ejecucion.Kernel | None, fuente: Path, limites: Limites) -> ejecucion.Registro:
     """Ejecuta ``nb`` en ``kernel`` (o en uno lanzado ahora, en la caja del curso) y lo destruye."""
     if kernel is None:
         kernel = ejecucion.lanzar_kernel(aislamiento_para(raiz_de(fuente), limites))
@@ -558,9 +558,9 @@ def evaluar_entrega(entrega: Path, fuente: Path, alumno: str, tarea: str, carpet
         if limites.aislar and not ejecucion.Aislamiento.disponible():
             raise FaltaAislamiento(FaltaAislamiento.MENSAJE)
         fichas = integridad.instrumentar(nb)
-        registro = _ejecutar(nb, reserva.tomar() if reserva is not None else None, fuente, limites)
+        registro = ejecutar_cuaderno(nb, reserva.tomar() if reserva is not None else None, fuente, limites)
         if not registro.arranco and reserva is not None:  # ninguna celda se ejecutó: otra vez, con un kernel nuevo
-            registro = _ejecutar(nb, None, fuente, limites)
+            registro = ejecutar_cuaderno(nb, None, fuente, limites)
         integridad.restaurar(nb, fichas)
         causa = fallo_propio(nb, registro, limites)
         if causa is not None:

@@ -28,6 +28,9 @@ MARCA_OMITIR = "# OMITIR_AL_CALIFICAR"
 ETIQUETA_OMITIR = "omitir-al-calificar"  # nbgrader (Execute.skip_cells_with_tag) y el calificador la saltan
 RE_PISTA = re.compile(r"<summary>\s*Pista\b", re.I)
 INICIO_OCULTAS = "### BEGIN HIDDEN TESTS"
+FIN_OCULTAS = "### END HIDDEN TESTS"
+INICIO_SOLUCION = "### BEGIN SOLUTION"
+FIN_SOLUCION = "### END SOLUTION"
 # Primera línea de toda sección oculta: importa una copia limpia de `comprobar`, de modo que
 # reemplazar sus funciones desde una respuesta no sirve para aprobar.
 REIMPORTAR_COMPROBAR = (

@@ -16,11 +16,8 @@ from pathlib import Path
 
 import nbformat
 
-from grader.celdas import INICIO_OCULTAS
+from grader.celdas import FIN_OCULTAS, FIN_SOLUCION, INICIO_OCULTAS, INICIO_SOLUCION
 
-FIN_OCULTAS = "### END HIDDEN TESTS"
-INICIO_SOLUCION = "### BEGIN SOLUTION"
-FIN_SOLUCION = "### END SOLUTION"
 _INICIOS = {INICIO_OCULTAS: FIN_OCULTAS, INICIO_SOLUCION: FIN_SOLUCION}
 # Las marcas delatan un bloque aunque se pierdan los «###» (p. ej. en un texto reformateado).
 MARCAS = tuple(m.removeprefix("### ") for m in (INICIO_OCULTAS, FIN_OCULTAS, INICIO_SOLUCION, FIN_SOLUCION))

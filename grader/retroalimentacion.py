@@ -3,7 +3,7 @@
 La página no sale del cuaderno calificado (lo que el código del alumno imprimió, guardó o lanzó mientras
 corrían las pruebas ocultas podría contenerlas: ``In``, el marco de quien llama, ``linecache``, ``gc``…),
 sino de una **ejecución sin pruebas ocultas**: las celdas del alumno con las celdas de pruebas de la versión
-publicada, en la misma caja y con los mismos límites con que se calificó (``calificacion._ejecutar``). Cada
+publicada, en la misma caja y con los mismos límites con que se calificó (``calificacion.ejecutar_cuaderno``). Cada
 celda de pruebas muestra lo que dijeron sus pruebas visibles y el mensaje del calificador de
 ``resultado.json``; un mensaje con texto que venga del alumno y contenga parte de las pruebas ocultas o de la
 solución (``grader.fugas``) se sustituye por ``MENSAJE_RETENIDO``. Antes de escribir, la página entera pasa
@@ -237,7 +237,7 @@ def generar_una(carpeta: Path, destino: Path, raiz: Path | None = None, mathjax:
         kernels = kernels or _Kernels(raiz)
         inicio = time.monotonic()
         try:
-            calificacion._ejecutar(nb, kernels.tomar(limites_de(resultado)), fuente, limites_de(resultado))
+            calificacion.ejecutar_cuaderno(nb, kernels.tomar(limites_de(resultado)), fuente, limites_de(resultado))
         finally:
             if propio_kernels:
                 kernels.cerrar()

@@ -41,9 +41,9 @@ def test_cada_bloque_oculto_aporta_secretos_y_lo_visible_no():
     nb = _fuente("01_tensores")
     secretos = fugas.secretos(nb)
     assert celdas.REIMPORTAR_COMPROBAR in secretos
-    for bloque in _bloques(nb, celdas.INICIO_OCULTAS, fugas.FIN_OCULTAS):
+    for bloque in _bloques(nb, celdas.INICIO_OCULTAS, celdas.FIN_OCULTAS):
         assert fugas.fugas(bloque, secretos), bloque
-    for bloque in _bloques(nb, fugas.INICIO_SOLUCION, fugas.FIN_SOLUCION):
+    for bloque in _bloques(nb, celdas.INICIO_SOLUCION, celdas.FIN_SOLUCION):
         assert fugas.fugas(bloque, secretos), bloque
     visibles = [normal for c in nb.cells if (m := celdas.marca(c)) is not None and m.tipo == "pruebas"
                 for normal in map(fugas.normalizar, c.source.split(celdas.INICIO_OCULTAS)[0].splitlines())]
@@ -54,7 +54,7 @@ def test_cada_bloque_oculto_aporta_secretos_y_lo_visible_no():
 def test_html_resaltado_repr_y_espacios():
     nb = _fuente("02_neurona")
     secretos = fugas.secretos(nb)
-    oculto = _bloques(nb, celdas.INICIO_OCULTAS, fugas.FIN_OCULTAS)[0]
+    oculto = _bloques(nb, celdas.INICIO_OCULTAS, celdas.FIN_OCULTAS)[0]
     lineas = {fugas.normalizar(linea) for linea in oculto.splitlines()} & secretos
     assert lineas
     # como lo pinta nbconvert (cada símbolo en su <span>, comillas como entidades)
