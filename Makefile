@@ -45,7 +45,7 @@ colab: $(VENV)/.instalado  ## ejecuta cada cuaderno del alumno, resuelto, en un 
 ultimas: $(VENV)/.instalado  ## ejecuta cada cuaderno con lo último de PyPI (TensorFlow, Keras, NumPy… sin fijar)
 	$(call otro_entorno,$(ULTIMAS),)
 
-anteriores: $(VENV)/.instalado  ## ejecuta cada cuaderno con la versión anterior de TensorFlow, Keras y NumPy (grader/ultimas.py)
+anteriores: $(VENV)/.instalado  ## ejecuta cada cuaderno con la versión anterior de TensorFlow, Keras y NumPy (grader/mantenimiento/ultimas.py)
 	$(call otro_entorno,$(ANTERIORES),--anteriores)
 
 # Un segundo entorno ($(1)) con las dependencias directas sin fijar (salvo lo que fije la opción $(2)) y cada cuaderno ejecutado en él.
@@ -103,8 +103,8 @@ sitio: $(VENV)/.instalado  ## sitio web del curso en _sitio/ (cada cuaderno con 
 	$(PY) -m grader sitio
 
 bench: $(VENV)/.instalado  ## mide tiempos: cada cuaderno, una clase sintética (nbgrader en serie contra el lote) e informe de 200 × 8
-	$(PY) -m grader.bench
-	$(PY) -m grader.bench_informe
+	$(PY) -m grader.mantenimiento.bench
+	$(PY) -m grader.mantenimiento.bench_informe
 
 limpiar:  ## borra el entorno y lo generado por la demo
 	rm -rf $(VENV) $(ULTIMAS) $(ANTERIORES) demo_salida

@@ -50,7 +50,7 @@ VAR_RAIZ = "CURSO_RAIZ"            # carpeta del curso (la fija el calificador e
 VAR_DATOS = "CURSO_DATOS"          # carpeta de datos alternativa (caché o copia local)
 VAR_URL_DATOS = "CURSO_URL_DATOS"  # dirección base desde la que descargar data/ (por defecto, la del repositorio)
 VAR_CALIFICANDO = "CURSO_CALIFICANDO"  # "1" en el kernel del calificador
-VAR_INFORME_NBVAL = "CURSO_INFORME_NBVAL"  # archivo JSON donde `grader.nbval_informe` deja el resultado por celda
+VAR_INFORME_NBVAL = "CURSO_INFORME_NBVAL"  # JSON donde `grader.nucleo.nbval_informe` deja el resultado por celda
 VAR_ESTRICTO = "CURSO_ESTRICTO"  # "1": `curso.medidas.al_menos` falla en vez de avisar (nbval, ejecutar, pruebas)
 VAR_NBGRADER = "NBGRADER_EXECUTION"  # la fija nbgrader en el kernel de `autograde` y `validate` (curso.progreso la lee)
 
@@ -78,7 +78,8 @@ MODULOS_PRECARGADOS = ("numpy", "pandas", "matplotlib.pyplot", "tensorflow", "ke
 # para importar TensorFlow (~4 s de CPU) mientras se califican otras, y casi nunca se le espera.
 KERNELS_EN_RESERVA = 2
 # Los kernels de la reserva nacen clonados (fork) de una madre por trabajador que ya importó esos módulos, en
-# vez de importarlos cada uno (grader/clonacion.py); si el sistema no deja encerrar un clon, se lanzan como siempre.
+# vez de importarlos cada uno (grader/motor/clonacion.py); si el sistema no deja encerrar un clon, se lanzan
+# como siempre.
 CLONAR_KERNELS = True
 
 # Variables de entorno de todo kernel que ejecuta cuadernos (silencian TensorFlow).

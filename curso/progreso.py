@@ -8,7 +8,8 @@
   si el ejercicio no ha superado sus comprobaciones visibles en este kernel, la celda se detiene con una frase en
   español y sin traza (como ``sin_resolver()``). En un kernel lanzado por las herramientas del curso o por
   nbgrader (calificar, ejecutar, nbval, autoevaluar) no hace nada: ahí decide el calificador.
-- ``resumen(...)`` es lo que llama la última celda de cada cuaderno (generada por ``grader/cierre.py``): una
+- ``resumen(...)`` es lo que llama la última celda de cada cuaderno (generada por
+  ``grader/mantenimiento/cierre.py``): una
   tabla con cada ejercicio, sus puntos y su estado, y el total según las comprobaciones visibles.
 
 Las anotaciones viven en este módulo, que las pruebas ocultas no vuelven a importar (solo ``curso.comprobar``).
@@ -21,7 +22,7 @@ import re
 from curso import config
 
 RE_PRUEBAS = re.compile(r"^# PRUEBAS (?P<id>[a-z0-9_]+) \((?P<puntos>\d+) puntos?\)\s*$")
-"""Primera línea de una celda de pruebas (la usan también las herramientas del instructor, ``grader.celdas``)."""
+"""Primera línea de una celda de pruebas (la usan también las herramientas del instructor, ``grader.nucleo.celdas``)."""
 RE_EJERCICIO = re.compile(r"^# EJERCICIO (?P<id>[a-z0-9_]+)\s*$")
 
 SUPERADO = "superó las comprobaciones visibles"

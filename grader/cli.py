@@ -42,7 +42,7 @@ def _tareas(valor: list[str] | None) -> list[str]:
 
 
 def orden_publicar(args) -> int:
-    from grader import publicacion
+    from grader.mantenimiento import publicacion
 
     if args.comprobar:
         distintas = publicacion.desfasadas(_tareas(args.tareas))
@@ -58,7 +58,7 @@ def orden_publicar(args) -> int:
 
 
 def orden_cabeceras(args) -> int:
-    from grader import cabecera, cierre, fuentes
+    from grader.mantenimiento import cabecera, cierre, fuentes
 
     if args.comprobar:
         viejas = set(cabecera.desactualizados()) | set(cierre.desactualizados())
@@ -83,7 +83,7 @@ def orden_cabeceras(args) -> int:
 
 
 def orden_bloquear(args) -> int:
-    from grader import bloqueo
+    from grader.mantenimiento import bloqueo
 
     if args.comprobar:
         if bloqueo.desfasado():
@@ -96,13 +96,13 @@ def orden_bloquear(args) -> int:
 
 
 def orden_plataformas(args) -> int:
-    from grader import bloqueo
+    from grader.mantenimiento import bloqueo
 
     return bloqueo.informe()
 
 
 def orden_lab(args) -> int:
-    from grader import lab
+    from grader.alumno import lab
 
     return lab.ejecutar(instructor=args.instructor, puerto=args.puerto)
 
@@ -110,7 +110,7 @@ def orden_lab(args) -> int:
 def orden_colab(args) -> int:
     import tempfile
 
-    from grader import colab
+    from grader.mantenimiento import colab
 
     codigo = 0
     for tarea in _tareas(args.tareas):
@@ -125,7 +125,7 @@ def orden_colab(args) -> int:
 
 
 def orden_ultimas(args) -> int:
-    from grader import ultimas
+    from grader.mantenimiento import ultimas
 
     if args.requisitos:
         print(ultimas.requisitos_sin_fijar(fijas=ultimas.ANTERIORES if args.anteriores else None), end="")
@@ -134,14 +134,14 @@ def orden_ultimas(args) -> int:
 
 
 def orden_importar(args) -> int:
-    from grader import fuentes
+    from grader.mantenimiento import fuentes
 
     print(f"Escrito {fuentes.importar(Path(args.borrador), args.tarea)}")
     return 0
 
 
 def orden_ejecutar(args) -> int:
-    from grader import fuentes
+    from grader.mantenimiento import fuentes
 
     codigo = 0
     for tarea in _tareas(args.tareas):
@@ -157,14 +157,14 @@ def orden_ejecutar(args) -> int:
 
 
 def orden_validar(args) -> int:
-    from grader import validacion
+    from grader.nucleo import validacion
 
     return validacion.nbval(_tareas(args.tareas))
 
 
 def orden_calificar(args) -> int:
-    from grader import lote
-    from grader.limites import Limites
+    from grader.motor import lote
+    from grader.nucleo.limites import Limites
 
     limites = Limites(tiempo_por_celda_s=args.tiempo_por_celda, tiempo_total_s=args.tiempo_total,
                       memoria_bytes=int(args.memoria * 1024**3), salida_por_celda_bytes=args.salida_por_celda * 1024,
@@ -179,14 +179,14 @@ def orden_calificar(args) -> int:
 
 
 def orden_registrar(args) -> int:
-    from grader import lote
+    from grader.motor import lote
 
     print(lote.reconstruir(config.RAIZ, _tareas(args.tareas), Path(args.csv)))
     return 0
 
 
 def orden_retroalimentacion(args) -> int:
-    from grader import retroalimentacion
+    from grader.informes import retroalimentacion
 
     hecho = retroalimentacion.generar(_tareas(args.tareas))
     print(hecho.texto())
@@ -194,7 +194,7 @@ def orden_retroalimentacion(args) -> int:
 
 
 def orden_exportar(args) -> int:
-    from grader import libro
+    from grader.informes import libro
 
     ruta = libro.exportar_csv(Path(args.csv))
     print(f"Notas exportadas a {ruta} (y, una fila por alumno para Moodle o Canvas, a {libro.ruta_lms(ruta)})")
@@ -202,7 +202,7 @@ def orden_exportar(args) -> int:
 
 
 def orden_errores(args) -> int:
-    from grader import mutaciones
+    from grader.mantenimiento import mutaciones
 
     codigo = 0
     for tarea in _tareas(args.tareas):
@@ -223,7 +223,8 @@ def orden_errores(args) -> int:
 
 
 def orden_informe(args) -> int:
-    from grader import informe, mutaciones
+    from grader.informes import informe
+    from grader.mantenimiento import mutaciones
 
     errores = Path(args.errores) if args.errores else mutaciones.DIR_ERRORES
     ruta = informe.generar(
@@ -236,7 +237,7 @@ def orden_informe(args) -> int:
 
 
 def orden_comparar(args) -> int:
-    from grader import comparacion
+    from grader.alumno import comparacion
 
     ruta = Path(args.cuaderno)
     informe = comparacion.comparar(ruta, args.tarea or comparacion.tarea_de(ruta))
@@ -245,7 +246,7 @@ def orden_comparar(args) -> int:
 
 
 def orden_autoevaluar(args) -> int:
-    from grader import autoevaluacion, comparacion
+    from grader.alumno import autoevaluacion, comparacion
 
     ruta = Path(args.cuaderno)
     print(autoevaluacion.texto(autoevaluacion.autoevaluar(ruta, args.tarea or comparacion.tarea_de(ruta))))
@@ -253,13 +254,13 @@ def orden_autoevaluar(args) -> int:
 
 
 def orden_demo(args) -> int:
-    from grader import demo
+    from grader.mantenimiento import demo
 
     return demo.ejecutar(Path(args.salida), _tareas(args.tareas))
 
 
 def orden_sitio(args) -> int:
-    from grader import sitio
+    from grader.mantenimiento import sitio
 
     print(sitio.texto(sitio.construir(Path(args.salida) if args.salida else None)))
     return 0
@@ -355,7 +356,7 @@ def construir_parser() -> argparse.ArgumentParser:
     s.add_argument("--disco-trabajo", type=int, default=config.DISCO_TRABAJO_BYTES // 1024**2, metavar="MB",
                    help="tope de la carpeta de trabajo de cada entrega, en MB (por defecto "
                         f"{config.DISCO_TRABAJO_BYTES // 1024**2})")
-    from grader.limites import SIN_AISLAMIENTO
+    from grader.nucleo.limites import SIN_AISLAMIENTO
 
     s.add_argument("--sin-aislamiento", action="store_true", help=f"califica {SIN_AISLAMIENTO}")
     s.add_argument("--sin-canario", action="store_true",

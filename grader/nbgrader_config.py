@@ -8,7 +8,7 @@ import sys
 
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 from curso import config  # noqa: E402
-from grader.celdas import ETIQUETA_OMITIR  # noqa: E402
+from grader.nucleo.celdas import ETIQUETA_OMITIR  # noqa: E402
 
 c = get_config()  # noqa: F821 - la define traitlets al cargar este archivo
 

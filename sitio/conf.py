@@ -1,6 +1,6 @@
-"""Configuración de Sphinx del sitio del curso (``python -m grader sitio``; ver ``grader/sitio.py``).
+"""Configuración de Sphinx del sitio del curso (``python -m grader sitio``; ver ``grader/mantenimiento/sitio.py``).
 
-Las páginas no se escriben aquí: ``grader/sitio.py`` las genera (inicio desde el README, un cuaderno por
+Las páginas no se escriben aquí: ``grader/mantenimiento/sitio.py`` las genera (inicio desde el README, un cuaderno por
 página, glosario desde ``sitio/glosario.yml``) en una carpeta temporal y construye con esta configuración.
 Nada se descarga al ver el sitio: MathJax va dentro (``sphinx-mathjax-offline``) y la búsqueda es la de Sphinx.
 """
@@ -10,7 +10,7 @@ copyright = "los autores del curso"
 language = "es"
 
 extensions = ["myst_nb", "sphinx-mathjax-offline"]
-# Los cuadernos no se ejecutan: las salidas son las de referencia (grader/sitio.py elige cuáles se ven).
+# Los cuadernos no se ejecutan: las salidas son las de referencia (grader/mantenimiento/sitio.py elige cuáles se ven).
 nb_execution_mode = "off"
 nb_ipywidgets_js = {}  # sin require.js ni widgets de una CDN (los controles interactivos no se muestran)
 nb_merge_streams = True

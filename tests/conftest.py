@@ -8,7 +8,7 @@ import nbformat
 import pytest
 
 from curso import config
-from grader import fuentes
+from grader.mantenimiento import fuentes
 
 TAREAS = config.tareas()
 
@@ -72,7 +72,7 @@ def crear_curso_minimo(raiz: Path) -> Path:
 @pytest.fixture(scope="session")
 def curso_minimo(tmp_path_factory) -> Path:
     """Raíz de un curso sintético con la tarea 99_minimo publicada (versión del alumno incluida)."""
-    from grader import publicacion
+    from grader.mantenimiento import publicacion
 
     raiz = tmp_path_factory.mktemp("curso_minimo")
     crear_curso_minimo(raiz)

@@ -8,7 +8,8 @@ import nbformat
 import pytest
 
 from curso import config
-from grader import calificacion, ejecucion, libro
+from grader.informes import libro
+from grader.motor import calificacion, ejecucion
 from tests.conftest import TAREA_MINIMA, entregar
 
 INTENTAR = """\
@@ -45,8 +46,8 @@ def test_bubblewrap_instalado():
 @pytest.mark.parametrize("clonado", [False, True], ids=["kernel_propio", "clon_de_la_madre"])
 def test_codigo_del_alumno_aislado(copia_curso_minimo, clonado):
     """Igual con un kernel lanzado para la entrega que con uno clonado de la madre (el de un lote)."""
-    from grader.limites import Limites
-    from grader.reserva import Reserva
+    from grader.nucleo.limites import Limites
+    from grader.motor.reserva import Reserva
 
     raiz = copia_curso_minimo
     libro.asegurar_tarea(TAREA_MINIMA, raiz)  # que exista gradebook.db
@@ -105,7 +106,7 @@ def test_curso_bajo_tmp_la_primera_celda_no_falla():
         carpeta = Path(tmp) / "calificado"
         guion = (
             "import json, sys; from pathlib import Path\n"
-            "from curso import config; from grader import calificacion\n"
+            "from curso import config; from grader.motor import calificacion\n"
             "fuente = config.cuaderno_fuente(sys.argv[1])\n"
             "r = calificacion.calificar_entrega(fuente, fuente, 'alumno', sys.argv[1], Path(sys.argv[2]))\n"
             "print(json.dumps({'raiz': str(config.RAIZ), 'estado': r.estado, 'puntos': r.puntos, 'maximo': r.maximo}))"
@@ -126,7 +127,7 @@ def test_curso_bajo_tmp_la_primera_celda_no_falla():
 
 def test_el_kernel_no_hereda_las_variables_de_pytest():
     """Con PYTEST_CURRENT_TEST ipykernel deja de capturar la salida de C: las pruebas verían otro kernel."""
-    from grader import lab
+    from grader.alumno import lab
 
     assert "PYTEST_CURRENT_TEST" in os.environ  # la pone pytest: sin ella esta prueba no probaría nada
     for entorno in (ejecucion.entorno_kernel(), lab.entorno(instructor=False)):
@@ -171,8 +172,8 @@ def _ejecutar(kernel, codigo: str) -> str:
 def test_clones_de_la_madre_aislados_entre_si():
     """Dos kernels clonados a la vez: ninguno ve la carpeta del otro ni la de la madre (su socket), ni los
     procesos de nadie; sin capacidades, sin red y sin poder destapar /tmp ni tocar el sistema por /proc/sys."""
-    from grader.limites import Limites
-    from grader.reserva import Reserva
+    from grader.nucleo.limites import Limites
+    from grader.motor.reserva import Reserva
 
     reserva = Reserva(calificacion.aislamiento_para(config.RAIZ, Limites()), tamano=2)
     try:

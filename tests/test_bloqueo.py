@@ -8,7 +8,7 @@ import pytest
 from packaging.requirements import Requirement
 
 from curso import config
-from grader import bloqueo
+from grader.mantenimiento import bloqueo
 
 TEXTO_BLOQUEO = config.ARCHIVO_REQUISITOS.read_text(encoding="utf-8")
 

@@ -16,7 +16,7 @@ import nbformat
 import pytest
 
 from curso import config
-from grader import lote
+from grader.motor import lote
 from tests.conftest import TAREA_MINIMA, entregar, fuente_minima
 
 CURSO_ROTO = 'raise ImportError("paquete del curso roto a propósito")\n'
@@ -80,7 +80,7 @@ def test_sin_canario_la_cabecera_rota_es_error_interno_y_no_un_cero(copia_curso_
         assert not any("ejecuta antes la celda" in n.mensaje or "Tu código" in n.mensaje for n in r.notas)
     from nbgrader.api import Gradebook
 
-    from grader import libro
+    from grader.informes import libro
 
     with Gradebook(libro.url_libro(raiz), config.CURSO_ID) as gb:
         nota = gb.find_grade("ej99_suma-pruebas", TAREA_MINIMA, TAREA_MINIMA, "ana")

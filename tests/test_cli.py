@@ -34,8 +34,8 @@ def test_carpeta_de_entregas_inexistente(tmp_path):
 
 def test_ayuda_de_calificar_dice_lo_que_hace_el_codigo(tmp_path):
     """Cada afirmación de la ayuda de `calificar` se comprueba contra las constantes y la caja de verdad."""
-    from grader.ejecucion import Aislamiento
-    from grader.limites import SIN_AISLAMIENTO
+    from grader.motor.ejecucion import Aislamiento
+    from grader.nucleo.limites import SIN_AISLAMIENTO
 
     r = _grader("calificar", "--help")
     assert r.returncode == 0

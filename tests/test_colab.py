@@ -1,6 +1,7 @@
 """Colab, sin nada más: el alumno abre un cuaderno suelto; su primera celda instala el paquete del alumno (sin
 TensorFlow ni herramientas del instructor) y el cuaderno descarga solo los datos que usa, con su sha256
-comprobado. Colab simulado sin red (``grader.colab``): venv aparte, ``google.colab`` falso y un GitHub falso en
+comprobado. Colab simulado sin red (``grader.mantenimiento.colab``):
+venv aparte, ``google.colab`` falso y un GitHub falso en
 127.0.0.1 con las direcciones como las escribe GitHub (git por HTTP y archivos en bruto), a las que llevan
 ``REPO_URL`` y ``config.direcciones``."""
 from __future__ import annotations
@@ -10,7 +11,7 @@ import nbformat
 import pytest
 
 from curso import config, datos
-from grader import cabecera, colab
+from grader.mantenimiento import cabecera, colab
 from tests.conftest import TAREAS
 
 NO_DEBE_TRAER = ("tensorflow", "tensorflow-cpu", "keras", "nbgrader", "jupyterlab", "nbclient")

@@ -11,7 +11,8 @@ import nbformat
 import pytest
 
 from curso import config
-from grader import autoevaluacion, comparacion, fuentes
+from grader.alumno import autoevaluacion, comparacion
+from grader.mantenimiento import fuentes
 from tests.conftest import TAREA_MINIMA, TAREAS, con_respuesta
 
 TAREA_COMPARAR = "98_comparar"

@@ -8,7 +8,7 @@ import sys
 import numpy as np
 import pytest
 
-from grader import celdas
+from grader.nucleo import celdas
 
 
 @pytest.fixture()

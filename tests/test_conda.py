@@ -6,7 +6,8 @@ Qué cubre: conda escribe esa sección en un archivo temporal junto a ``environm
 ``pip install -U -r <archivo> --exists-action=b`` en esa carpeta (``conda/env/installers/pip.py``); aquí se hace
 lo mismo en una copia de la carpeta del curso, con el Python de este entorno en vez del de conda-forge. Para no
 descargar 3 GB, el entorno nuevo ve los paquetes ya instalados de este (un ``.pth``, como el Colab simulado de
-``grader.colab``) salvo el paquete del alumno, y pip trabaja sin índice: los requisitos fijados constan como ya
+``grader.mantenimiento.colab``)
+salvo el paquete del alumno, y pip trabaja sin índice: los requisitos fijados constan como ya
 instalados (se comprueba que pip los da por satisfechos con esas versiones) y lo que instala de verdad es ``curso``
 desde la copia. No cubre el canal conda-forge ni la descarga de las ruedas (``make plataformas`` comprueba con
 PyPI que todas existen).
@@ -21,7 +22,7 @@ from pathlib import Path
 import yaml
 
 from curso import config
-from grader import cabecera, colab
+from grader.mantenimiento import cabecera, colab
 
 ARCHIVOS_DEL_CURSO = ("environment.yml", "requirements.txt", *colab.ARCHIVOS_DEL_PAQUETE)
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 import pandas as pd
 
 from curso import config
-from grader import demo, mutaciones
+from grader.mantenimiento import demo, mutaciones
 from tests.conftest import TAREAS
 
 

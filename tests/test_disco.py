@@ -6,8 +6,8 @@ import nbformat
 import pytest
 
 from curso import config
-from grader import calificacion, ejecucion
-from grader.limites import Limites
+from grader.motor import calificacion, ejecucion
+from grader.nucleo.limites import Limites
 from tests.conftest import TAREA_MINIMA, entregar, fuente_minima
 
 MB = 1024**2
@@ -42,7 +42,7 @@ def doble(v):
 
 @pytest.mark.parametrize("clonado", [False, True], ids=["kernel_propio", "clon_de_la_madre"])
 def test_disco_lleno_pierde_solo_ese_ejercicio(copia_curso_minimo, clonado):
-    from grader.reserva import Reserva
+    from grader.motor.reserva import Reserva
 
     raiz = copia_curso_minimo
     limites = Limites(disco_tmp_bytes=16 * MB, disco_trabajo_bytes=16 * MB)

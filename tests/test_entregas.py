@@ -8,7 +8,9 @@ import nbformat
 import pytest
 
 from curso import config
-from grader import calificacion, celdas, libro, lote
+from grader.informes import libro
+from grader.motor import calificacion, lote
+from grader.nucleo import celdas
 from tests.conftest import TAREA_MINIMA, con_respuesta, entregar, fuente_minima
 
 

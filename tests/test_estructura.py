@@ -8,7 +8,8 @@ import nbformat
 import pytest
 
 from curso import config
-from grader import cabecera, celdas, fuentes, mutaciones
+from grader.mantenimiento import cabecera, fuentes, mutaciones
+from grader.nucleo import celdas
 from tests.conftest import TAREAS
 
 RAIZ = config.RAIZ

@@ -1,4 +1,5 @@
-"""``grader.fugas`` con los cuadernos reales del curso: la versión del alumno no fuga, la fuente sí, y una línea
+"""``grader.informes.fugas`` con los cuadernos reales del curso: la versión del alumno no fuga, la fuente sí, y una
+línea
 oculta se reconoce también resaltada en HTML, dentro de un ``repr`` o con otros espacios."""
 from __future__ import annotations
 
@@ -9,7 +10,8 @@ import pytest
 from nbconvert import HTMLExporter
 
 from curso import config
-from grader import celdas, fugas
+from grader.informes import fugas
+from grader.nucleo import celdas
 
 TAREAS = config.tareas()
 

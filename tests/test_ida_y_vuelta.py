@@ -6,7 +6,8 @@ import nbformat
 import pytest
 
 from curso import config
-from grader import calificacion, ejecucion, mutaciones
+from grader.mantenimiento import mutaciones
+from grader.motor import calificacion, ejecucion
 from tests.conftest import TAREAS
 
 

@@ -18,9 +18,11 @@ import pandas as pd
 import pytest
 
 from curso import config
-from grader import bench_informe, celdas, informe, mutaciones
-from grader import resultado as registro
-from grader.resultado import NotaEjercicio, Resultado
+from grader.informes import informe
+from grader.mantenimiento import bench_informe, mutaciones
+from grader.nucleo import celdas
+from grader.nucleo import resultado as registro
+from grader.nucleo.resultado import NotaEjercicio, Resultado
 from tests.conftest import TAREAS
 
 ALUMNOS = 60

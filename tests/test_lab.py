@@ -24,7 +24,7 @@ import pytest
 import websocket
 
 from curso import config
-from grader import cabecera
+from grader.mantenimiento import cabecera
 from tests.conftest import TAREAS
 
 ESPERA_S = 180
@@ -185,7 +185,7 @@ def test_make_instructor_tiene_formgrader(tmp_path):
 
 @pytest.mark.parametrize("pantalla, root", [(True, False), (False, True), (True, True), (False, False)])
 def test_orden_segun_pantalla_y_usuario(monkeypatch, pantalla, root):
-    from grader import lab
+    from grader.alumno import lab
 
     monkeypatch.setattr(lab, "hay_pantalla", lambda: pantalla)
     monkeypatch.setattr(lab, "es_root", lambda: root)
@@ -195,7 +195,7 @@ def test_orden_segun_pantalla_y_usuario(monkeypatch, pantalla, root):
 
 
 def test_pantalla_en_linux_segun_display(monkeypatch):
-    from grader import lab
+    from grader.alumno import lab
 
     monkeypatch.setattr(sys, "platform", "linux")
     monkeypatch.delenv("WAYLAND_DISPLAY", raising=False)
@@ -209,7 +209,7 @@ def test_no_se_fia_del_archivo_de_estado_de_un_servidor_antiguo(monkeypatch, tmp
     """Con 32 768 PID posibles, un jpserver-<pid>.json viejo con el mismo PID daría una dirección muerta."""
     import time
 
-    from grader import lab
+    from grader.alumno import lab
 
     estado = tmp_path / "jpserver-1234.json"
     estado.write_text(json.dumps({"url": "http://127.0.0.1:9999/", "token": "viejo"}))

@@ -12,7 +12,7 @@ import pandas as pd
 import pytest
 
 from curso import config
-from grader import calificacion, ejecucion, lote
+from grader.motor import calificacion, ejecucion, lote
 from tests.conftest import TAREA_MINIMA, con_respuesta, entregar, fuente_minima
 
 
@@ -79,7 +79,7 @@ def test_clase_renombrada_script_csv_ancho_reanudar_y_reconstruir(copia_curso_mi
     (tmp_path / "notas_lms.csv").unlink()
     lote.reconstruir(raiz, [TAREA_MINIMA], csv)
     pd.testing.assert_frame_equal(pd.read_csv(tmp_path / "notas_lms.csv"), anterior)
-    from grader import libro
+    from grader.informes import libro
 
     exportado = pd.read_csv(libro.exportar_csv(tmp_path / "exportado.csv", raiz)).set_index("alumno")
     assert exportado.loc["ana", "puntos"] == 3 and exportado.loc["carla", "puntos"] == 5
@@ -126,7 +126,7 @@ def test_sin_bubblewrap_se_niega_salvo_que_se_pida(copia_curso_minimo, tmp_path,
     monkeypatch.setattr(ejecucion.Aislamiento, "disponible", staticmethod(lambda: False))
     with pytest.raises(calificacion.FaltaAislamiento):
         lote.calificar_carpeta(raiz / config.DIR_ENTREGAS, [TAREA_MINIMA], raiz=raiz, progreso=False)
-    from grader.limites import Limites
+    from grader.nucleo.limites import Limites
 
     resumen = lote.calificar_carpeta(raiz / config.DIR_ENTREGAS, [TAREA_MINIMA], raiz=raiz, progreso=False,
                                      limites=Limites(aislar=False))
@@ -161,7 +161,7 @@ def test_proceso_que_se_cae_no_pierde_el_lote(copia_curso_minimo):
     assert "error interno del calificador: 1 (bomba/99_minimo)" in resumen
     from nbgrader.api import Gradebook
 
-    from grader import libro
+    from grader.informes import libro
 
     with Gradebook(libro.url_libro(raiz), config.CURSO_ID) as gb:
         assert {s.student_id for s in gb.assignment_submissions(TAREA_MINIMA)} == {"ana", "bomba", "carla"}

@@ -4,7 +4,7 @@ from __future__ import annotations
 import pytest
 
 from curso import config, medidas
-from grader import ejecucion
+from grader.motor import ejecucion
 
 
 def test_por_debajo_sin_modo_estricto_avisa_en_espanol_y_devuelve_el_valor(monkeypatch, capsys):

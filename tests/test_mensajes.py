@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 from curso import mensajes
-from grader import calificacion
+from grader.motor import calificacion
 
 
 def _tf():

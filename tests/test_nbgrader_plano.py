@@ -11,7 +11,9 @@ import nbformat
 import pytest
 
 from curso import config
-from grader import calificacion, celdas, demo, mutaciones
+from grader.mantenimiento import demo, mutaciones
+from grader.motor import calificacion
+from grader.nucleo import celdas
 from tests.conftest import TAREAS
 
 

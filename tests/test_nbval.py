@@ -7,7 +7,8 @@ import nbformat
 import pytest
 
 from curso import config
-from grader import ejecucion, validacion
+from grader.motor import ejecucion
+from grader.nucleo import validacion
 from tests.conftest import TAREAS
 
 

@@ -14,7 +14,7 @@ import pytest
 
 from curso import comprobar, config, progreso
 from curso.cuestionario import Cuestionario, Pregunta, explicar
-from grader import cierre
+from grader.mantenimiento import cierre
 
 
 @pytest.fixture(autouse=True)

@@ -7,7 +7,7 @@ import nbformat
 import pytest
 
 from curso import config
-from grader import publicacion
+from grader.mantenimiento import publicacion
 from tests.conftest import TAREAS
 
 

@@ -6,9 +6,9 @@ import nbformat
 import pytest
 
 from curso import config
-from grader import calificacion, ejecucion, lote
-from grader.limites import Limites
-from grader.reserva import Reserva
+from grader.motor import calificacion, ejecucion, lote
+from grader.nucleo.limites import Limites
+from grader.motor.reserva import Reserva
 
 
 def test_reserva_por_delante_un_kernel_por_entrega_y_nada_al_cerrar():

@@ -10,9 +10,12 @@ import nbformat
 import pandas as pd
 import pytest
 
-from grader import calificacion, cabecera, ejecucion, libro, lote, resultado
-from grader.limites import Limites
-from grader.resultado import NotaEjercicio, Resultado
+from grader.informes import libro
+from grader.mantenimiento import cabecera
+from grader.motor import calificacion, ejecucion, lote
+from grader.nucleo import resultado
+from grader.nucleo.limites import Limites
+from grader.nucleo.resultado import NotaEjercicio, Resultado
 
 
 def _resultado(estado="ok", puntos=(2, 3), **kw) -> Resultado:

@@ -13,9 +13,10 @@ import re
 import nbformat
 
 from curso import config
-from grader import calificacion, fugas, retroalimentacion
-from grader.limites import Limites
-from grader.reserva import Reserva
+from grader.informes import fugas, retroalimentacion
+from grader.motor import calificacion
+from grader.nucleo.limites import Limites
+from grader.motor.reserva import Reserva
 from tests.conftest import TAREA_MINIMA, entregar
 
 # Las líneas de las pruebas ocultas del curso mínimo (tests/conftest.py) que el alumno nunca ve.

@@ -24,8 +24,7 @@ from tests.conftest import TAREA_MINIMA, entregar, fuente_minima
 SIN_UNIX = Path(__file__).parent / "sin_unix"
 NUMPY_EN_WINDOWS = r"C:\Users\Ana\curso\.venv\Lib\site-packages\numpy"
 # Lo que el calificador importa para las órdenes del alumno (python -m grader lab, autoevaluar, comparar).
-MODULOS_DEL_ALUMNO = ("grader.cli", "grader.lab", "grader.autoevaluacion", "grader.comparacion", "grader.ejecucion",
-                      "grader.vigia")
+MODULOS_DEL_ALUMNO = ("grader.cli", "grader.alumno.lab", "grader.alumno.autoevaluacion", "grader.alumno.comparacion")
 
 
 def _funcion_en(archivo: str):
@@ -96,7 +95,8 @@ def test_modulos_del_alumno_sin_unix(tmp_path):
         import importlib, json, sys
         for nombre in {modulos!r}:
             importlib.import_module(nombre)
-        from grader import ejecucion, lab, vigia
+        from grader.alumno import lab
+        from grader.motor import ejecucion, vigia
         privada = ejecucion.carpeta_privada()  # la carpeta de cada kernel de autoevaluar y comparar
         import shutil; shutil.rmtree(privada)
         print(json.dumps({{"dir_kernels": str(ejecucion.DIR_KERNELS), "orden_lab": lab.orden(),
@@ -118,7 +118,7 @@ def test_vigia_sin_unix(tmp_path):
     r = _python_sin_unix(f"""
         import runpy, sys
         sys.argv = ["vigia.py", {str(archivo)!r}, "--", sys.executable, "-c", "print('hola')"]
-        runpy.run_path({str(config.RAIZ / "grader" / "vigia.py")!r}, run_name="__main__")
+        runpy.run_path({str(config.RAIZ / "grader" / "motor" / "vigia.py")!r}, run_name="__main__")
         """, tmp_path)
     assert r.returncode == 0 and "hola" in r.stdout, r.stderr[-3000:]
     assert json.loads(archivo.read_text())["codigo"] == 0
@@ -137,7 +137,7 @@ def test_autoevaluar_sin_unix(copia_curso_minimo, tmp_path):
     entrega = entregar(raiz, "ana", fuente_minima(raiz))
     r = _python_sin_unix(f"""
         from pathlib import Path
-        from grader import autoevaluacion
+        from grader.alumno import autoevaluacion
         a = autoevaluacion.autoevaluar(Path({str(entrega)!r}), {TAREA_MINIMA!r}, raiz=Path({str(raiz)!r}))
         print(autoevaluacion.texto(a))
         """, tmp_path, PATH=_solo_python(tmp_path))
@@ -153,8 +153,8 @@ def test_calificar_sin_aislamiento_sin_unix(copia_curso_minimo, tmp_path):
     entregar(raiz, "ana", fuente_minima(raiz))
     r = _python_sin_unix(f"""
         from pathlib import Path
-        from grader import lote
-        from grader.limites import Limites
+        from grader.motor import lote
+        from grader.nucleo.limites import Limites
         print(lote.calificar_carpeta(Path({str(raiz / config.DIR_ENTREGAS)!r}), [{TAREA_MINIMA!r}],
                                      raiz=Path({str(raiz)!r}), progreso=False, limites=Limites(aislar=False)))
         """, tmp_path, PATH=_solo_python(tmp_path), SIN_UNIX_SOLO_ESTE_PROCESO="1")
@@ -167,7 +167,7 @@ def test_calificar_sin_aislamiento_sin_unix(copia_curso_minimo, tmp_path):
 
 def test_kernels_por_tcp_local_en_windows(monkeypatch):
     """Windows no tiene sockets IPC de ZeroMQ: los kernels de autoevaluar y comparar usan TCP en 127.0.0.1."""
-    from grader import ejecucion
+    from grader.motor import ejecucion
 
     prefijo = Path("k") / "ipc"
     if os.name != "nt":

@@ -15,7 +15,8 @@ import pytest
 import yaml
 
 from curso import config
-from grader import cierre, cli, sitio
+from grader import cli
+from grader.mantenimiento import cierre, sitio
 
 TAREAS = config.tareas()
 FLUJO = config.RAIZ / ".github" / "workflows" / "sitio.yml"

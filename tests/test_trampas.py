@@ -6,9 +6,10 @@ import nbformat
 import pytest
 
 from curso import config
-from grader import calificacion, retroalimentacion
-from grader.limites import Limites
-from grader.reserva import Reserva
+from grader.informes import retroalimentacion
+from grader.motor import calificacion
+from grader.nucleo.limites import Limites
+from grader.motor.reserva import Reserva
 from tests.conftest import TAREA_MINIMA, entregar
 
 RESPUESTA_ERRONEA = "def doble(v):\n    return v\n"  # falla doble([1.0]) == [2.0] y doble(x) == 2 * x
@@ -212,7 +213,7 @@ def test_nota_parcial_de_cuestionario_y_resultado_falseado(copia_curso_minimo):
     ("g = 2", False),
 ])
 def test_instrumentar_conserva_la_expresion_final(codigo, muestra):
-    from grader import integridad
+    from grader.motor import integridad
 
     nuevo, mostrado = integridad.instrumentar_codigo(codigo, "ficha123")
     assert mostrado is muestra

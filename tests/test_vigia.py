@@ -6,7 +6,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-from grader import vigia
+from grader.motor import vigia
 
 TOPE = 1024**3
 LLENAR_Y_MORIR = ("_l = []\ntry:\n    while True:\n        _l.append(bytearray(10**6))\n"

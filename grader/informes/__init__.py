@@ -1,0 +1,3 @@
+"""Lo que se hace con los resultados: libro de calificaciones de nbgrader, informe de la clase y
+retroalimentación de cada alumno (sin pruebas ocultas).
+"""
