@@ -43,7 +43,8 @@ def copia_de_seguridad(raiz: Path) -> Path | None:
 
 
 def registrar(resultados: list[Resultado], raiz: Path = config.RAIZ) -> Path | None:
-    """Guarda las notas automáticas en el libro. Conserva las notas manuales ya puestas.
+    """Guarda las notas automáticas en el libro. Conserva las notas manuales ya puestas; qué celdas quedan
+    pendientes de nota manual lo decide ``pendiente_manual``.
 
     Las entregas que faltan no se registran (nbgrader las muestra como no entregadas).
     Devuelve la ruta de la copia de seguridad previa, si había libro.
@@ -52,6 +53,37 @@ def registrar(resultados: list[Resultado], raiz: Path = config.RAIZ) -> Path | N
         for r in resultados:
             libro.registrar(r)
     return libro.copia
+
+
+def pendiente_manual(grade, auto_score: float | None, misma_huella: bool) -> bool:
+    """``needs_manual_grade`` de una celda al registrar su nueva nota automática (``grade`` aún tiene la anterior;
+    ``misma_huella``: el resultado es de la misma entrega, fuente y límites que el último registrado).
+
+    Como nbgrader 0.9.6: sin nota manual, queda pendiente solo si no hay nota automática (la respuesta escrita),
+    igual que ``SaveAutoGrades`` (preprocessors/saveautogrades.py:48-53). La nota manual que el instructor pone
+    en formgrader (que deja la celda no pendiente, server_extensions/formgrader/apihandlers.py:64-69) nunca se
+    toca. Si se registra otra vez lo mismo (misma huella y misma nota automática de la celda: ``calificar``
+    sin cambios, ``registrar``), la celda queda como estaba: nbgrader no vuelve a autocalificar una entrega que
+    no ha cambiado (converters/base.py:262-281). Si la entrega cambió o su nota automática es otra, la nota
+    manual queda pendiente de revisión, como hace ``SaveAutoGrades`` al recalificar (saveautogrades.py:48-51).
+    """
+    if grade.manual_score is None:
+        return auto_score is None
+    if misma_huella and grade.auto_score == auto_score:
+        return grade.needs_manual_grade
+    return True
+
+
+TABLA_HUELLAS = "huellas_del_calificador"
+"""Tabla propia en gradebook.db (nbgrader no la lee; ``nbgrader db upgrade`` la deja): la huella del último
+resultado registrado de cada entrega. Va en el libro para guardarse en la misma transacción que las notas y
+viajar con sus copias de seguridad."""
+
+
+def _sql(consulta: str):
+    from sqlalchemy import text
+
+    return text(consulta)
 
 
 class Libro:
@@ -71,10 +103,25 @@ class Libro:
         for tarea in self.tareas:
             asegurar_tarea(tarea, self.raiz)
         self.gb = Gradebook(url_libro(self.raiz), config.CURSO_ID)
+        self.gb.db.execute(_sql(f"CREATE TABLE IF NOT EXISTS {TABLA_HUELLAS} (alumno TEXT NOT NULL, "
+                                "tarea TEXT NOT NULL, huella TEXT NOT NULL, PRIMARY KEY (alumno, tarea))"))
+        self.gb.db.commit()
         return self
 
     def __exit__(self, *exc) -> None:
         self.gb.close()
+
+    def misma_huella(self, r: Resultado) -> bool:
+        """¿Tiene ``r`` la huella del último resultado registrado de su entrega? (No, si no tiene huella.)"""
+        previa = self.gb.db.execute(_sql(f"SELECT huella FROM {TABLA_HUELLAS} WHERE alumno = :a AND tarea = :t"),
+                                    {"a": r.alumno, "t": r.tarea}).scalar()
+        return bool(r.huella) and previa == r.huella
+
+    def anotar_huella(self, r: Resultado) -> None:
+        """Guarda la huella de ``r`` como la del último resultado registrado de su entrega (sin confirmar aún)."""
+        self.gb.db.execute(_sql(f"INSERT INTO {TABLA_HUELLAS} (alumno, tarea, huella) VALUES (:a, :t, :h) "
+                                "ON CONFLICT (alumno, tarea) DO UPDATE SET huella = excluded.huella"),
+                           {"a": r.alumno, "t": r.tarea, "h": r.huella})
 
     def registrar(self, r: Resultado) -> None:
         if r.estado == "sin_entrega":
@@ -89,10 +136,12 @@ class Libro:
             if not r.tiene_nota:  # error interno: ni un 0 (lo que hubiera se conserva; se recalifica después)
                 gb.db.commit()
                 return
+            misma = self.misma_huella(r)
             for nota in r.notas:
                 grade = gb.find_grade(nota.grade_id, r.tarea, r.tarea, r.alumno)
+                grade.needs_manual_grade = pendiente_manual(grade, nota.puntos, misma)
                 grade.auto_score = nota.puntos
-                grade.needs_manual_grade = grade.manual_score is not None or nota.puntos is None
+            self.anotar_huella(r)
             gb.db.commit()
 
 
