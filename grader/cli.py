@@ -8,6 +8,7 @@ import sys
 from pathlib import Path
 
 from curso import config
+from grader.nucleo import cuadernos
 
 _TRADUCCIONES = {
     "usage: ": "uso: ",
@@ -74,10 +75,10 @@ def orden_cabeceras(args) -> int:
     if cabecera.escribir_versiones():
         print("curso/versiones.py actualizado desde requirements.txt.")
     for tarea in config.tareas():
-        nb = fuentes.leer(tarea)
+        nb = cuadernos.leer_fuente(tarea)
         if cierre.aplicar(nb) | cabecera.aplicar(nb, tarea):  # las dos: `|` no se salta la segunda
             fuentes.preparar(nb, tarea)
-            fuentes.escribir(nb, config.cuaderno_fuente(tarea))
+            cuadernos.escribir(nb, config.cuaderno_fuente(tarea))
             print(f"Celdas generadas actualizadas: {tarea} (vuelve a ejecutarlas con `make ejecutar`)")
     return 0
 

@@ -9,6 +9,7 @@ import pytest
 
 from curso import config
 from grader.mantenimiento import fuentes
+from grader.nucleo import cuadernos
 
 TAREAS = config.tareas()
 
@@ -64,7 +65,7 @@ def crear_curso_minimo(raiz: Path) -> Path:
         for tipo, texto in CELDAS_MINIMAS
     ])
     fuentes.preparar(nb, TAREA_MINIMA)
-    fuentes.escribir(nb, config.cuaderno_fuente(TAREA_MINIMA, raiz))
+    cuadernos.escribir(nb, config.cuaderno_fuente(TAREA_MINIMA, raiz))
     assert fuentes.ejecutar(TAREA_MINIMA, raiz) == []
     return config.cuaderno_fuente(TAREA_MINIMA, raiz)
 

@@ -10,6 +10,7 @@ import pytest
 from curso import config
 from grader.informes import libro
 from grader.motor import calificacion, ejecucion
+from grader.nucleo import cuadernos
 from tests.conftest import TAREA_MINIMA, entregar
 
 INTENTAR = """\
@@ -46,8 +47,8 @@ def test_bubblewrap_instalado():
 @pytest.mark.parametrize("clonado", [False, True], ids=["kernel_propio", "clon_de_la_madre"])
 def test_codigo_del_alumno_aislado(copia_curso_minimo, clonado):
     """Igual con un kernel lanzado para la entrega que con uno clonado de la madre (el de un lote)."""
-    from grader.nucleo.limites import Limites
     from grader.motor.reserva import Reserva
+    from grader.nucleo.limites import Limites
 
     raiz = copia_curso_minimo
     libro.asegurar_tarea(TAREA_MINIMA, raiz)  # que exista gradebook.db
@@ -130,7 +131,7 @@ def test_el_kernel_no_hereda_las_variables_de_pytest():
     from grader.alumno import lab
 
     assert "PYTEST_CURRENT_TEST" in os.environ  # la pone pytest: sin ella esta prueba no probaría nada
-    for entorno in (ejecucion.entorno_kernel(), lab.entorno(instructor=False)):
+    for entorno in (cuadernos.entorno_kernel(), lab.entorno(instructor=False)):
         assert not set(config.VARIABLES_NO_HEREDADAS) & set(entorno)
         assert entorno["HOME"] == os.environ["HOME"]  # lo demás sí se hereda
 
@@ -172,15 +173,15 @@ def _ejecutar(kernel, codigo: str) -> str:
 def test_clones_de_la_madre_aislados_entre_si():
     """Dos kernels clonados a la vez: ninguno ve la carpeta del otro ni la de la madre (su socket), ni los
     procesos de nadie; sin capacidades, sin red y sin poder destapar /tmp ni tocar el sistema por /proc/sys."""
-    from grader.nucleo.limites import Limites
     from grader.motor.reserva import Reserva
+    from grader.nucleo.limites import Limites
 
     reserva = Reserva(calificacion.aislamiento_para(config.RAIZ, Limites()), tamano=2)
     try:
         reserva.llenar()
         assert reserva.clona(), reserva.madre and reserva.madre.error
         uno, otro = reserva.tomar(), reserva.tomar()
-        texto = _ejecutar(uno, ESPIA_CLON.format(kernels=str(ejecucion.DIR_KERNELS), otro=str(otro.privada),
+        texto = _ejecutar(uno, ESPIA_CLON.format(kernels=str(cuadernos.DIR_KERNELS), otro=str(otro.privada),
                                                  madre=str(reserva.madre.carpeta)))
         assert _ejecutar(otro, "print(1 + 1)").strip() == "2", "el otro clon funciona a la vez"
         informe = dict(linea.split(" ", 1) for linea in texto.strip().splitlines())

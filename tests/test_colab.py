@@ -6,12 +6,12 @@ venv aparte, ``google.colab`` falso y un GitHub falso en
 ``REPO_URL`` y ``config.direcciones``."""
 from __future__ import annotations
 
-
 import nbformat
 import pytest
 
 from curso import config, datos
 from grader.mantenimiento import cabecera, colab
+from grader.nucleo import celdas
 from tests.conftest import TAREAS
 
 NO_DEBE_TRAER = ("tensorflow", "tensorflow-cpu", "keras", "nbgrader", "jupyterlab", "nbclient")
@@ -147,10 +147,10 @@ def test_cambiar_solo_la_instalacion_conserva_la_salida_de_la_cabecera():
     """La salida de la cabecera es la de `preparar()`: cambiar REPO_URL no obliga a volver a ejecutar las fuentes."""
     nb = nbformat.read(config.cuaderno_fuente(TAREAS[0]), as_version=4)
     cabecera.aplicar(nb, TAREAS[0], repo_url="")
-    antes = next(c for c in nb.cells if cabecera.es_cabecera(c))
+    antes = next(c for c in nb.cells if celdas.es_cabecera(c))
     antes.outputs, antes.execution_count = [nbformat.v4.new_output("stream", text="Listo: …\n")], 1
     assert cabecera.aplicar(nb, TAREAS[0], repo_url="https://github.com/organizacion/curso")
-    despues = next(c for c in nb.cells if cabecera.es_cabecera(c))
+    despues = next(c for c in nb.cells if celdas.es_cabecera(c))
     assert "git+https://github.com/organizacion/curso.git@main" in despues.source
     assert despues.outputs == antes.outputs and despues.execution_count == 1
     assert not cabecera.misma_preparacion(despues.source, despues.source.replace("preparar()", "preparar(7)"))

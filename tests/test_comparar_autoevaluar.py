@@ -13,6 +13,7 @@ import pytest
 from curso import config
 from grader.alumno import autoevaluacion, comparacion
 from grader.mantenimiento import fuentes
+from grader.nucleo import cuadernos
 from tests.conftest import TAREA_MINIMA, TAREAS, con_respuesta
 
 TAREA_COMPARAR = "98_comparar"
@@ -33,7 +34,7 @@ def curso_comparar(tmp_path_factory):
     nb = nbformat.v4.new_notebook(cells=[
         nbformat.v4.new_markdown_cell(t) if tipo == "markdown" else nbformat.v4.new_code_cell(t) for tipo, t in CELDAS])
     fuentes.preparar(nb, TAREA_COMPARAR)
-    fuentes.escribir(nb, config.cuaderno_fuente(TAREA_COMPARAR, raiz))
+    cuadernos.escribir(nb, config.cuaderno_fuente(TAREA_COMPARAR, raiz))
     assert fuentes.ejecutar(TAREA_COMPARAR, raiz) == []
     return raiz
 

@@ -7,6 +7,7 @@ import pytest
 
 from curso import config
 from grader.motor import calificacion, ejecucion
+from grader.nucleo import cuadernos
 from grader.nucleo.limites import Limites
 from tests.conftest import TAREA_MINIMA, entregar, fuente_minima
 
@@ -79,5 +80,5 @@ def test_el_tope_va_en_la_orden_de_bubblewrap(tmp_path):
     pares = [(caja[i + 1], caja[i + 3]) for i in range(len(caja) - 3)
              if caja[i] == "--size" and caja[i + 2] == "--tmpfs"]
     assert (str(3 * MB), "/tmp") in pares and (str(3 * MB), "/dev/shm") in pares
-    assert (str(5 * MB), str(ejecucion.carpeta_trabajo(tmp_path))) in pares
+    assert (str(5 * MB), str(cuadernos.carpeta_trabajo(tmp_path))) in pares
     assert ["--remount-ro", "/dev"] == caja[caja.index("--remount-ro"):caja.index("--remount-ro") + 2]

@@ -10,7 +10,7 @@ import pytest
 from curso import config
 from grader.informes import libro
 from grader.motor import calificacion, lote
-from grader.nucleo import celdas
+from grader.nucleo import celdas, puntuacion
 from tests.conftest import TAREA_MINIMA, con_respuesta, entregar, fuente_minima
 
 
@@ -173,5 +173,5 @@ def test_lote_sigue_tras_una_entrega_rota_y_no_pierde_notas(copia_curso_minimo, 
 def test_combinar_no_modifica_la_entrega(curso_minimo):
     fuente = fuente_minima(curso_minimo)
     original = copy.deepcopy(fuente)
-    calificacion.combinar(fuente, fuente)
+    puntuacion.combinar(fuente, fuente)
     assert fuente == original

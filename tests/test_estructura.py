@@ -9,7 +9,7 @@ import pytest
 
 from curso import config
 from grader.mantenimiento import cabecera, fuentes, mutaciones
-from grader.nucleo import celdas
+from grader.nucleo import celdas, cuadernos
 from tests.conftest import TAREAS
 
 RAIZ = config.RAIZ
@@ -59,14 +59,14 @@ def test_cabeceras_al_dia():
 
 @pytest.mark.parametrize("tarea", TAREAS)
 def test_cuaderno_fuente_bien_marcado(tarea):
-    nb = fuentes.leer(tarea)
+    nb = cuadernos.leer_fuente(tarea)
     assert celdas.errores_de_estructura(nb) == []
     antes = nbformat.writes(nb)
     fuentes.preparar(nb, tarea)
     assert nbformat.writes(nb) == antes, \
         "metadatos nbgrader o cabecera desfasados: `python -m grader importar/ejecutar`"
     codigo = [c for c in nb.cells if c.cell_type == "code"]
-    assert cabecera.es_cabecera(codigo[0]), "la primera celda de código debe ser la cabecera"
+    assert celdas.es_cabecera(codigo[0]), "la primera celda de código debe ser la cabecera"
     assert all(c.execution_count is not None for c in codigo), "la fuente debe guardarse ejecutada"
     marcadas = [c for c in codigo if "# NBVAL_CHECK_OUTPUT" in c.source]
     assert len(marcadas) >= 3, "marca al menos 3 celdas deterministas con # NBVAL_CHECK_OUTPUT"
@@ -74,7 +74,7 @@ def test_cuaderno_fuente_bien_marcado(tarea):
 
 @pytest.mark.parametrize("tarea", TAREAS)
 def test_ejercicios_y_errores_tipicos(tarea):
-    ejercicios = celdas.ejercicios(fuentes.leer(tarea))
+    ejercicios = celdas.ejercicios(cuadernos.leer_fuente(tarea))
     automaticos = [m for m in ejercicios if m.tipo == "pruebas"]
     assert len(automaticos) >= MINIMO_EJERCICIOS.get(tarea, 5)
     assert sum(m.tipo == "respuesta" for m in ejercicios) <= 1
@@ -92,7 +92,7 @@ def test_ejercicios_y_errores_tipicos(tarea):
 
 @pytest.mark.parametrize("tarea", TAREAS)
 def test_cada_ejercicio_tiene_pistas(tarea):
-    nb = fuentes.leer(tarea)
+    nb = cuadernos.leer_fuente(tarea)
     pistas = celdas.pistas(nb)
     sin_pistas = [m.ejercicio for m in celdas.ejercicios(nb) if m.tipo == "pruebas" and pistas.get(m.ejercicio, 0) < 1]
     assert not sin_pistas, f"ejercicios sin <details><summary>Pista 1</summary> en su enunciado: {sin_pistas}"

@@ -7,7 +7,8 @@ import pytest
 
 from curso import config
 from grader.mantenimiento import mutaciones
-from grader.motor import calificacion, ejecucion
+from grader.motor import calificacion
+from grader.nucleo import cuadernos
 from tests.conftest import TAREAS
 
 
@@ -25,7 +26,7 @@ def test_solucion_nota_maxima(tarea, tmp_path):
     # Como al calificar (sin las celdas # OMITIR_AL_CALIFICAR), ninguna celda falla: nada de lo calificado
     # ni de lo que se muestra en la retroalimentación depende de un entrenamiento omitido.
     ejecutado = nbformat.read(tmp_path / f"{tarea}.ipynb", as_version=4)
-    assert ejecucion.errores(ejecutado) == []
+    assert cuadernos.errores(ejecutado) == []
 
 
 @pytest.mark.parametrize("tarea", TAREAS)

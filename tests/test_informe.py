@@ -5,11 +5,11 @@ from __future__ import annotations
 
 import json
 import re
-from html.parser import HTMLParser
 import statistics
 import subprocess
 import sys
 from collections import Counter
+from html.parser import HTMLParser
 from pathlib import Path
 from types import SimpleNamespace
 

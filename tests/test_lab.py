@@ -24,7 +24,7 @@ import pytest
 import websocket
 
 from curso import config
-from grader.mantenimiento import cabecera
+from grader.nucleo import celdas
 from tests.conftest import TAREAS
 
 ESPERA_S = 180
@@ -152,7 +152,7 @@ def _primera_celda(base: str, token: str, tarea: str) -> tuple[str, list[str]]:
     assert modelo["type"] == "notebook"
     nb = nbformat.from_dict(modelo["content"])
     primera = next(c for c in nb.cells if c.cell_type == "code")
-    assert cabecera.es_cabecera(primera), f"{tarea}: la primera celda de código no es la cabecera"
+    assert celdas.es_cabecera(primera), f"{tarea}: la primera celda de código no es la cabecera"
     sesion = _pedir(base, token, "/api/sessions", "POST", {
         "path": f"{tarea}/{tarea}.ipynb", "name": f"{tarea}.ipynb", "type": "notebook", "kernel": {"name": "python3"}})
     try:

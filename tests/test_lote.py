@@ -13,6 +13,7 @@ import pytest
 
 from curso import config
 from grader.motor import calificacion, ejecucion, lote
+from grader.nucleo import cuadernos
 from tests.conftest import TAREA_MINIMA, con_respuesta, entregar, fuente_minima
 
 
@@ -101,7 +102,7 @@ total = 15
 
 def test_dos_trabajos_a_la_vez_no_ven_el_kernel_del_otro(copia_curso_minimo):
     raiz = copia_curso_minimo
-    entregar(raiz, "espia", con_respuesta(raiz, "ej99_suma", ESPIA.format(dir_kernels=str(ejecucion.DIR_KERNELS))))
+    entregar(raiz, "espia", con_respuesta(raiz, "ej99_suma", ESPIA.format(dir_kernels=str(cuadernos.DIR_KERNELS))))
     entregar(raiz, "dormilon", con_respuesta(raiz, "ej99_suma", "import time\ntime.sleep(12)\ntotal = 15"))
     lote.calificar_carpeta(raiz / config.DIR_ENTREGAS, [TAREA_MINIMA], trabajos=2, raiz=raiz, progreso=False)
     assert _resultado(raiz, "espia").puntos == _resultado(raiz, "dormilon").puntos == 5

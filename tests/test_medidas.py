@@ -4,7 +4,7 @@ from __future__ import annotations
 import pytest
 
 from curso import config, medidas
-from grader.motor import ejecucion
+from grader.nucleo import cuadernos
 
 
 def test_por_debajo_sin_modo_estricto_avisa_en_espanol_y_devuelve_el_valor(monkeypatch, capsys):
@@ -38,8 +38,8 @@ def test_nan_queda_por_debajo(monkeypatch):
 
 def test_solo_es_estricto_el_kernel_que_lo_pide(monkeypatch):
     monkeypatch.setenv(config.VAR_ESTRICTO, "1")  # p. ej. en la terminal del instructor que califica
-    assert config.VAR_ESTRICTO not in ejecucion.entorno_kernel()  # calificar, autoevaluar, bancos
-    assert ejecucion.entorno_kernel(estricto=True)[config.VAR_ESTRICTO] == "1"  # nbval, ejecutar
+    assert config.VAR_ESTRICTO not in cuadernos.entorno_kernel()  # calificar, autoevaluar, bancos
+    assert cuadernos.entorno_kernel(estricto=True)[config.VAR_ESTRICTO] == "1"  # nbval, ejecutar
 
 
 def test_cumple_avisa_o_falla_con_la_afirmacion(monkeypatch, capsys):

@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 from curso import mensajes
-from grader.motor import calificacion
+from grader.nucleo import puntuacion
 
 
 def _tf():
@@ -119,7 +119,7 @@ def test_error_real_explicado(descripcion, provocar, fragmento):
     assert explicacion is not None, f"{descripcion}: sin explicación para {tipo}: {texto[:200]}"
     assert fragmento in explicacion, explicacion
     # El calificador da la misma frase, sin el texto en inglés de la excepción.
-    assert calificacion.mensaje_de_error(tipo, texto) == explicacion
+    assert puntuacion.mensaje_de_error(tipo, texto) == explicacion
     primera = texto.splitlines()[0]
     assert len(primera) < 30 or primera not in explicacion
 
@@ -128,7 +128,7 @@ def test_error_desconocido_tiene_frase_en_espanol_que_lo_cita():
     try:
         "a" + 1
     except TypeError as e:
-        frase = calificacion.mensaje_de_error(type(e).__name__, str(e))
+        frase = puntuacion.mensaje_de_error(type(e).__name__, str(e))
     assert frase.startswith("Tu código lanzó un error de Python (TypeError)")
     assert "can only concatenate str" in frase and "en qué línea" in frase
 
@@ -139,7 +139,7 @@ def test_sin_resolver_y_fallos():
     with pytest.raises(NotImplementedError) as info:
         comprobar.sin_resolver()
     assert mensajes.explicar(type(info.value).__name__, str(info.value)) == "Todavía no has resuelto este ejercicio."
-    assert "sin responder" in calificacion.mensaje_de_error(type(info.value).__name__, str(info.value))
+    assert "sin responder" in puntuacion.mensaje_de_error(type(info.value).__name__, str(info.value))
     with pytest.raises(AssertionError) as fallo:
         comprobar.forma(np.zeros(2), (3,), "v")
-    assert calificacion.mensaje_de_error(type(fallo.value).__name__, str(fallo.value)) == str(fallo.value)
+    assert puntuacion.mensaje_de_error(type(fallo.value).__name__, str(fallo.value)) == str(fallo.value)

@@ -7,14 +7,13 @@ import nbformat
 import pytest
 
 from curso import config
-from grader.motor import ejecucion
-from grader.nucleo import validacion
+from grader.nucleo import cuadernos, validacion
 from tests.conftest import TAREAS
 
 
 def _nbval(ruta) -> subprocess.CompletedProcess:
     return subprocess.run(validacion.orden_nbval([ruta]), cwd=config.RAIZ,
-                          env=ejecucion.entorno_kernel(estricto=True), capture_output=True, text=True)
+                          env=cuadernos.entorno_kernel(estricto=True), capture_output=True, text=True)
 
 
 @pytest.mark.parametrize("tarea", TAREAS)

@@ -7,8 +7,8 @@ import pytest
 
 from curso import config
 from grader.motor import calificacion, ejecucion, lote
-from grader.nucleo.limites import Limites
 from grader.motor.reserva import Reserva
+from grader.nucleo.limites import Limites
 
 
 def test_reserva_por_delante_un_kernel_por_entrega_y_nada_al_cerrar():

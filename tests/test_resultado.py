@@ -13,7 +13,7 @@ import pytest
 from grader.informes import libro
 from grader.mantenimiento import cabecera
 from grader.motor import calificacion, ejecucion, lote
-from grader.nucleo import resultado
+from grader.nucleo import entregas, resultado
 from grader.nucleo.limites import Limites
 from grader.nucleo.resultado import NotaEjercicio, Resultado
 
@@ -67,7 +67,7 @@ def _cuaderno(tmp_path):
 
 
 def test_lee_un_cuaderno_normal(tmp_path):
-    assert calificacion.leer_entrega(_cuaderno(tmp_path)).cells[0].source == "x = 1"
+    assert entregas.leer_entrega(_cuaderno(tmp_path)).cells[0].source == "x = 1"
 
 
 @pytest.mark.parametrize("que, fragmento", [
@@ -90,7 +90,7 @@ def test_lo_que_no_es_un_archivo_normal_no_se_abre(tmp_path, que, fragmento):
 
     def leer():
         try:
-            calificacion.leer_entrega(ruta)
+            entregas.leer_entrega(ruta)
         except Exception as e:  # se comprueba abajo: debe ser EntregaNoRegular
             errores.append(e)
 
@@ -98,7 +98,7 @@ def test_lo_que_no_es_un_archivo_normal_no_se_abre(tmp_path, que, fragmento):
     hilo.start()
     hilo.join(timeout=10)
     assert not hilo.is_alive(), "leer lo que no es un archivo no debe bloquear (una tubería sin escritor)"
-    assert len(errores) == 1 and isinstance(errores[0], calificacion.EntregaNoRegular), errores
+    assert len(errores) == 1 and isinstance(errores[0], entregas.EntregaNoRegular), errores
     assert fragmento in str(errores[0]) and "no se encontró" not in str(errores[0]).lower()
 
 
@@ -110,16 +110,16 @@ def test_lo_que_no_es_un_archivo_normal_no_se_abre(tmp_path, que, fragmento):
 def test_json_no_utf8_o_demasiado_anidado(tmp_path, contenido, fragmento):
     ruta = tmp_path / "x.ipynb"
     ruta.write_bytes(contenido)
-    with pytest.raises(calificacion.EntregaInvalida, match=fragmento.replace("(", r"\(").replace(")", r"\)")):
-        calificacion.leer_entrega(ruta)
+    with pytest.raises(entregas.EntregaInvalida, match=fragmento.replace("(", r"\(").replace(")", r"\)")):
+        entregas.leer_entrega(ruta)
 
 
 def test_archivo_enorme_no_se_lee_entero(tmp_path):
     ruta = tmp_path / "x.ipynb"
     with open(ruta, "wb") as f:
         f.truncate(2048)
-    with pytest.raises(calificacion.EntregaInvalida, match="no lee entregas de más de"):
-        calificacion.leer_bytes_seguro(ruta, maximo=1024)
+    with pytest.raises(entregas.EntregaInvalida, match="no lee entregas de más de"):
+        entregas.leer_bytes_seguro(ruta, maximo=1024)
 
 
 def _curso_con_entregas(tmp_path):

@@ -15,8 +15,8 @@ import nbformat
 from curso import config
 from grader.informes import fugas, retroalimentacion
 from grader.motor import calificacion
-from grader.nucleo.limites import Limites
 from grader.motor.reserva import Reserva
+from grader.nucleo.limites import Limites
 from tests.conftest import TAREA_MINIMA, entregar
 
 # Las líneas de las pruebas ocultas del curso mínimo (tests/conftest.py) que el alumno nunca ve.

@@ -19,6 +19,7 @@ import numpy as np
 
 import curso
 from curso import comprobar, config
+from grader.nucleo import cuadernos
 from tests.conftest import TAREA_MINIMA, entregar, fuente_minima
 
 SIN_UNIX = Path(__file__).parent / "sin_unix"
@@ -96,16 +97,17 @@ def test_modulos_del_alumno_sin_unix(tmp_path):
         for nombre in {modulos!r}:
             importlib.import_module(nombre)
         from grader.alumno import lab
-        from grader.motor import ejecucion, vigia
-        privada = ejecucion.carpeta_privada()  # la carpeta de cada kernel de autoevaluar y comparar
+        from grader.nucleo import cuadernos
+        privada = cuadernos.carpeta_privada()  # la carpeta de cada kernel de autoevaluar y comparar
         import shutil; shutil.rmtree(privada)
-        print(json.dumps({{"dir_kernels": str(ejecucion.DIR_KERNELS), "orden_lab": lab.orden(),
-                          "prctl": vigia.morir_con_el_vigia() is not None, "rss": vigia.pico_rss_hijos()}}))
+        print(json.dumps({{"dir_kernels": str(cuadernos.DIR_KERNELS), "orden_lab": lab.orden(),
+                          "motor": sorted(m for m in sys.modules if m.startswith("grader.motor"))}}))
         """, tmp_path)
     assert r.returncode == 0, r.stderr[-3000:]
     visto = json.loads(r.stdout.splitlines()[-1])
     assert visto["dir_kernels"].endswith("curso-kernels-alumno"), visto
-    assert visto["orden_lab"][1:3] == ["-m", "jupyterlab"] and not visto["prctl"] and visto["rss"] == 0
+    assert visto["orden_lab"][1:3] == ["-m", "jupyterlab"], visto
+    assert visto["motor"] == [], f"las órdenes del alumno importan el motor de calificación: {visto['motor']}"
     for orden in ("lab", "autoevaluar", "comparar"):
         r = _python_sin_unix(f"import sys; from grader.cli import main; sys.exit(main([{orden!r}, '--help']))",
                              tmp_path)
@@ -167,10 +169,9 @@ def test_calificar_sin_aislamiento_sin_unix(copia_curso_minimo, tmp_path):
 
 def test_kernels_por_tcp_local_en_windows(monkeypatch):
     """Windows no tiene sockets IPC de ZeroMQ: los kernels de autoevaluar y comparar usan TCP en 127.0.0.1."""
-    from grader.motor import ejecucion
 
     prefijo = Path("k") / "ipc"
     if os.name != "nt":
-        assert ejecucion.conexion(prefijo) == {"transport": "ipc", "ip": str(prefijo)}
+        assert cuadernos.conexion(prefijo) == {"transport": "ipc", "ip": str(prefijo)}
     monkeypatch.setattr(os, "name", "nt")
-    assert ejecucion.conexion(prefijo) == {"transport": "tcp", "ip": "127.0.0.1"}
+    assert cuadernos.conexion(prefijo) == {"transport": "tcp", "ip": "127.0.0.1"}

@@ -8,8 +8,8 @@ import pytest
 from curso import config
 from grader.informes import retroalimentacion
 from grader.motor import calificacion
-from grader.nucleo.limites import Limites
 from grader.motor.reserva import Reserva
+from grader.nucleo.limites import Limites
 from tests.conftest import TAREA_MINIMA, entregar
 
 RESPUESTA_ERRONEA = "def doble(v):\n    return v\n"  # falla doble([1.0]) == [2.0] y doble(x) == 2 * x

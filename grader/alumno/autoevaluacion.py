@@ -1,6 +1,6 @@
 """``python -m grader autoevaluar``: las pruebas VISIBLES de un cuaderno, con los puntos de cada ejercicio.
 
-Es la calificación de siempre (``calificacion.combinar`` y ``calificacion.puntuar``), pero contra la versión
+Es la calificación de siempre (``puntuacion.combinar`` y ``puntuacion.puntuar``), pero contra la versión
 publicada del alumno (``notebooks/``) en lugar de la fuente: las celdas de pruebas que se ejecutan son las que
 ve el alumno, sin la parte oculta, así que no se expone ninguna prueba oculta. No es la nota: al calificar
 se añaden las pruebas ocultas.
@@ -15,8 +15,8 @@ import nbformat
 
 from curso import config
 from grader.alumno import comparacion
-from grader.motor import calificacion, ejecucion
-from grader.nucleo import celdas
+from grader.nucleo import celdas, cuadernos, puntuacion
+from grader.nucleo import resultado as registros
 
 
 @dataclass
@@ -26,7 +26,7 @@ class Autoevaluacion:
     cuaderno: str
     tarea: str
     estado: str
-    notas: list[calificacion.NotaEjercicio]
+    notas: list[registros.NotaEjercicio]
     comprobado: dict[str, str]  # grade_id -> texto de comprobar.listo() («✔ Comprobado aquí: …»)
     avisos: list[str]
 
@@ -45,11 +45,11 @@ def autoevaluar(entrega_ruta: Path, tarea: str, raiz: Path = config.RAIZ,
                 tiempo_por_celda: int = config.TIEMPO_POR_CELDA_S) -> Autoevaluacion:
     """Ejecuta la entrega con las celdas de pruebas de la versión publicada y la puntúa."""
     publicada = nbformat.read(config.cuaderno_publicado(tarea, raiz), as_version=4)
-    nb, avisos = calificacion.combinar(comparacion.leer_cuaderno(entrega_ruta), publicada)
+    nb, avisos = puntuacion.combinar(comparacion.leer_cuaderno(entrega_ruta), publicada)
     with tempfile.TemporaryDirectory(prefix="autoevaluar-") as tmp:
-        estado = ejecucion.ejecutar(nb, Path(tmp), tiempo_por_celda)
-    notas = calificacion.puntuar(nb, publicada)
-    comprobado = {calificacion.id_estable(c): _comprobado(c) for c in nb.cells
+        estado = cuadernos.ejecutar(nb, Path(tmp), tiempo_por_celda)
+    notas = puntuacion.puntuar(nb, publicada)
+    comprobado = {puntuacion.id_estable(c): _comprobado(c) for c in nb.cells
                   if (m := celdas.marca(c)) is not None and m.tipo == "pruebas"}
     return Autoevaluacion(entrega_ruta.name, tarea, estado, notas, comprobado, avisos)
 
@@ -70,6 +70,6 @@ def texto(a: Autoevaluacion) -> str:
     lineas += ["", f"Puntos según las pruebas visibles: {sum(n.puntos or 0 for n in automaticas):g} de "
                    f"{sum(n.maximo for n in automaticas):g}."]
     if a.estado != "ok":
-        lineas.append(f"Atención: {calificacion.ESTADOS[a.estado]}; las pruebas que no llegaron a ejecutarse valen 0.")
+        lineas.append(f"Atención: {registros.ESTADOS[a.estado]}; las pruebas que no llegaron a ejecutarse valen 0.")
     lineas += [f"Aviso: {aviso}" for aviso in a.avisos]
     return "\n".join(lineas)

@@ -21,8 +21,7 @@ import nbformat
 from nbval.plugin import coalesce_streams
 
 from curso import config
-from grader.motor import calificacion, ejecucion
-from grader.nucleo import celdas, validacion
+from grader.nucleo import celdas, cuadernos, entregas, puntuacion, validacion
 
 MARCA = "# NBVAL_CHECK_OUTPUT"
 ETIQUETA_COMPARAR = "nbval-check-output"  # la misma marca, como etiqueta de celda (nbval lee ambas)
@@ -108,7 +107,7 @@ def ejecutar_nbval(nb, carpeta: Path) -> list[dict]:
     ruta = carpeta / "cuaderno.ipynb"
     nbformat.write(nb, ruta)
     informe = carpeta / "nbval.json"
-    entorno = {**ejecucion.entorno_kernel(), config.VAR_INFORME_NBVAL: str(informe)}
+    entorno = {**cuadernos.entorno_kernel(), config.VAR_INFORME_NBVAL: str(informe)}
     orden = validacion.orden_nbval([ruta]) + ["-p", "grader.nucleo.nbval_informe", "--rootdir", str(carpeta)]
     subprocess.run(orden, cwd=config.RAIZ, env=entorno, capture_output=True, text=True)
     if not informe.exists():
@@ -147,7 +146,7 @@ def _explicar(error: dict) -> str:
     if error["tipo"] == "AssertionError" and not error["mensaje"]:
         return ("Falló un `assert` de la celda: con este código, el resultado no es el que el cuaderno comprueba "
                 "ahí.")
-    return calificacion.mensaje_de_error(error["tipo"], error["mensaje"])
+    return puntuacion.mensaje_de_error(error["tipo"], error["mensaje"])
 
 
 def diferencia(esperado: str, obtenido: str, contexto: int = 1) -> list[str]:
@@ -188,17 +187,17 @@ def texto(informe: Informe) -> str:
 
 def leer_cuaderno(ruta: Path):
     """El cuaderno de ``ruta`` (como lo lee el calificador), o un error en español: FileNotFoundError «No existe el
-    archivo …» si no está, ``calificacion.EntregaInvalida`` (un ValueError) si no es un cuaderno."""
+    archivo …» si no está, ``entregas.EntregaInvalida`` (un ValueError) si no es un cuaderno."""
     if not ruta.exists():
         raise FileNotFoundError(f"No existe el archivo {ruta}.")
-    return calificacion.leer_entrega(ruta)
+    return entregas.leer_entrega(ruta)
 
 
 def ejercicios_de(nb) -> set[str]:
     """Los ids de ejercicio de un cuaderno: los de sus marcas (``# EJERCICIO``, ``# PRUEBAS``, ``<!-- RESPUESTA``)
     o, si un editor las borró, los ``grade_id`` de nbgrader."""
     return {gid.removesuffix(celdas.SUFIJO_PRUEBAS) for celda in nb.cells
-            if (gid := calificacion.id_estable(celda)) and gid != celdas.ID_CABECERA}
+            if (gid := puntuacion.id_estable(celda)) and gid != celdas.ID_CABECERA}
 
 
 def tarea_de(ruta: Path, raiz: Path = config.RAIZ) -> str:

@@ -18,7 +18,7 @@ import time
 from pathlib import Path
 
 from curso import config
-from grader.motor.ejecucion import entorno_heredado
+from grader.nucleo.cuadernos import entorno_heredado
 
 DIR_CONFIG_JUPYTER = config.RAIZ / "grader" / "jupyter"
 ESPERA_ARRANQUE_S = 120

@@ -30,9 +30,9 @@ from typing import Callable
 import pandas as pd
 
 from curso import config
+from grader.informes.libro import tabla_segura
 from grader.mantenimiento import mutaciones
 from grader.nucleo import resultado as registro
-from grader.informes.libro import tabla_segura
 from grader.nucleo.resultado import BANDERAS, ESTADOS, ESTADOS_NOTA, NotaEjercicio, Resultado
 
 PLANTILLA = Path(__file__).with_name("plantillas") / "informe.html.j2"

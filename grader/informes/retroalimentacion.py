@@ -27,7 +27,7 @@ import nbformat
 from curso import config
 from grader.informes import fugas
 from grader.motor import calificacion, ejecucion, reserva
-from grader.nucleo import celdas
+from grader.nucleo import celdas, puntuacion
 from grader.nucleo import resultado as registro
 from grader.nucleo.limites import Limites
 
@@ -137,7 +137,7 @@ def cuaderno_de_retro(nb, resultado: registro.Resultado):
 
 def sin_ocultas(calificado, publicada):
     """Las celdas del alumno (del cuaderno calificado) con la cabecera y las pruebas de la versión publicada."""
-    nb, _ = calificacion.combinar(calificado, publicada)
+    nb, _ = puntuacion.combinar(calificado, publicada)
     return nb
 
 

@@ -30,7 +30,9 @@ from jupyter_core.utils import run_sync
 from curso import config
 from grader import cli
 from grader.mantenimiento import mutaciones
-from grader.motor import calificacion, ejecucion, lote
+from grader.motor import calificacion, lote
+from grader.nucleo import cuadernos
+from grader.nucleo import resultado as registros
 from grader.nucleo.limites import Limites
 
 OBJETIVO_CUADERNO_S = 180
@@ -51,7 +53,7 @@ def _medir(orden: list[str], **kw) -> tuple[float, float, subprocess.CompletedPr
     return time.monotonic() - inicio, _cpu_hijos() - cpu, r
 
 
-def cuadernos() -> bool:
+def tiempos_de_cuadernos() -> bool:
     """Tiempo de cada cuaderno completo y de calificar su solución en frío. True si todos cumplen."""
     print(f"{'tarea':<20} {'cuaderno completo':>18} {'calificar solución':>19}")
     bien = True
@@ -60,7 +62,7 @@ def cuadernos() -> bool:
         nb = nbformat.read(fuente, as_version=4)
         with tempfile.TemporaryDirectory() as tmp:
             inicio = time.monotonic()
-            ejecucion.ejecutar(copy.deepcopy(nb), fuente.parent, omitir=False)
+            cuadernos.ejecutar(copy.deepcopy(nb), fuente.parent, omitir=False)
             completo = time.monotonic() - inicio
             inicio = time.monotonic()
             calificacion.calificar_entrega(fuente, fuente, "bench", tarea, Path(tmp))
@@ -235,7 +237,7 @@ def cpu_arranque() -> tuple[float, float]:
         reserva.cerrar()
 
 
-def _solos(raiz: Path, tipos: dict) -> list[calificacion.Resultado]:
+def _solos(raiz: Path, tipos: dict) -> list[registros.Resultado]:
     """Cada entrega calificada sola, una tras otra, con un kernel lanzado en el momento (sin reserva)."""
     resultados = []
     for (alumno, tarea) in tipos:
@@ -251,7 +253,7 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--trabajos", type=int, default=os.cpu_count() or 2, help="trabajos a la vez del lote")
     p.add_argument("--sin-cuadernos", action="store_true", help="mide solo la clase sintética")
     args = p.parse_args(argv)
-    bien = True if args.sin_cuadernos else cuadernos()
+    bien = True if args.sin_cuadernos else tiempos_de_cuadernos()
     bien &= clase(args.alumnos, args.trabajos)
     return 0 if bien else 1
 

@@ -25,8 +25,8 @@ import yaml
 
 from curso import config, mensajes
 from grader.mantenimiento import mutaciones
-from grader.motor import calificacion
-from grader.motor.calificacion import NotaEjercicio, Resultado
+from grader.nucleo import puntuacion
+from grader.nucleo.resultado import NotaEjercicio, Resultado
 
 OBJETIVO_S = 10.0
 OBJETIVO_BYTES = 2 * 1024**2
@@ -56,7 +56,7 @@ class Plan:
 def tarea_real(nombre: str, raiz: Path = config.RAIZ) -> Tarea:
     """Un cuaderno del curso: sus ejercicios (de la fuente) y su banco de errores."""
     fuente = nbformat.read(config.cuaderno_fuente(nombre, raiz), as_version=4)
-    return Tarea(nombre, calificacion.notas_a_cero(fuente, ""), mutaciones.cargar(nombre))
+    return Tarea(nombre, puntuacion.notas_a_cero(fuente, ""), mutaciones.cargar(nombre))
 
 
 def renombrar(tarea: Tarea, nombre: str) -> Tarea:
@@ -120,7 +120,7 @@ def _entrega(rng, alumno: str, tarea: Tarea, habilidad: float, dificultad: np.nd
         azar = rng.random()
         if azar < 0.15:
             n.estado, n.puntos = "sin_responder", 0
-            n.mensaje = calificacion.mensaje_de_error(mensajes.SIN_RESOLVER[0], "")
+            n.mensaje = puntuacion.mensaje_de_error(mensajes.SIN_RESOLVER[0], "")
         elif azar < 0.2 and n.maximo >= 2:
             n.estado, n.puntos, n.mensaje = "parcial", n.maximo / 2, f"Nota parcial: {n.maximo / 2:g} de {n.maximo:g}."
         else:

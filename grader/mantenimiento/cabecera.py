@@ -18,15 +18,16 @@ from pathlib import Path
 import nbformat
 
 from curso import config
+from grader.mantenimiento import cierre
+from grader.nucleo import celdas
+from grader.nucleo.celdas import es_cabecera
 
-MARCA = "# CABECERA"
 MARCA_COMO_TRABAJAR = "<!-- COMO_TRABAJAR (generada por `python -m grader cabeceras`; no la edites) -->"
 # Tiempo estimado de un cuaderno (`minutos_estimados`), para un alumno que lo trabaja con cuidado:
 PALABRAS_POR_MINUTO = 110         # lectura atenta de un texto técnico con fórmulas
 LINEAS_DE_CODIGO_POR_MINUTO = 12  # leer una celda de enseñanza, ejecutarla y mirar su salida
 MINUTOS_POR_CELDA_LARGA = 1       # esperar a una celda # OMITIR_AL_CALIFICAR (un entrenamiento) y mirar sus curvas
 MINUTOS_POR_PUNTO = 6             # ejercicios: un ejercicio de 2 puntos ≈ 12 min (enunciado, pistas, intentos)
-TITULO = '#@title Preparación del cuaderno: ejecuta esta celda primero { display-mode: "form" }'
 
 PLANTILLA = '''\
 {titulo}
@@ -70,8 +71,8 @@ def mensaje_si_falla(repo_url: str = config.REPO_URL) -> str:
 
 def codigo(repo_url: str = config.REPO_URL) -> str:
     """Código de la cabecera tal como debe aparecer en los cuadernos."""
-    return PLANTILLA.format(titulo=TITULO, marca=MARCA, instalar=orden_instalar(repo_url), excepcion=EXCEPCION,
-                            mensaje=mensaje_si_falla(repo_url))
+    return PLANTILLA.format(titulo=celdas.TITULO_CABECERA, marca=celdas.MARCA_CABECERA,
+                            instalar=orden_instalar(repo_url), excepcion=EXCEPCION, mensaje=mensaje_si_falla(repo_url))
 
 
 def duracion(minutos: int) -> str:
@@ -79,10 +80,6 @@ def duracion(minutos: int) -> str:
     if minutos < 60:
         return f"{minutos} min"
     return f"{minutos // 60} h" + (f" {minutos % 60} min" if minutos % 60 else "")
-
-
-def es_cabecera(celda) -> bool:
-    return celda.cell_type == "code" and celda.source.startswith((MARCA, TITULO + "\n" + MARCA))
 
 
 def es_como_trabajar(celda) -> bool:
@@ -105,8 +102,6 @@ def _puntos(n: int) -> str:
 def minutos_estimados(nb) -> int:
     """Minutos que necesita un alumno cuidadoso (múltiplo de 15): leer el texto y el código de enseñanza
     ejecutándolo, esperar a los entrenamientos y resolver los ejercicios según sus puntos."""
-    from grader.mantenimiento import cierre
-    from grader.nucleo import celdas  # celdas usa este módulo para reconocer la cabecera
 
     propias = [c for c in nb.cells if not (es_como_trabajar(c) or es_cabecera(c) or cierre.es_cierre(c))]
     palabras = sum(len(c.source.split()) for c in propias if c.cell_type == "markdown")
@@ -120,7 +115,6 @@ def minutos_estimados(nb) -> int:
 
 def texto_como_trabajar(nb, tarea: str) -> str:
     """La celda «Cómo trabajar» de un cuaderno: se deriva de sus marcas y de su extensión."""
-    from grader.nucleo import celdas  # celdas usa este módulo para reconocer la cabecera
 
     marcas = celdas.ejercicios(nb)
     automaticos = [m for m in marcas if m.tipo == "pruebas"]

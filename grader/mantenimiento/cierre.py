@@ -16,6 +16,7 @@ from pathlib import Path
 import nbformat
 
 from curso import config
+from grader.nucleo import celdas, cuadernos
 
 MARCA = "# PROGRESO"
 MARCA_TEXTO = "<!-- PROGRESO (generada por `python -m grader cabeceras`; no la edites) -->"
@@ -34,7 +35,6 @@ def _diccionario(pares: dict[str, int]) -> str:
 
 def codigo(nb) -> str:
     """El código de la celda de progreso de ``nb``: sus ejercicios automáticos y sus respuestas escritas."""
-    from grader.nucleo import celdas  # celdas importa cabecera; este módulo no lo necesita antes
 
     marcas = celdas.ejercicios(nb)
     automaticos = {m.ejercicio: m.puntos for m in marcas if m.tipo == "pruebas"}
@@ -74,13 +74,11 @@ def aplicar(nb) -> bool:
 
 def aplicar_a(tareas: list[str], raiz: Path = config.RAIZ) -> list[str]:
     """Aplica ``aplicar`` a las fuentes de ``tareas`` y las escribe; devuelve las que cambiaron."""
-    from grader.mantenimiento import fuentes
-
     cambiadas = []
     for tarea in tareas:
-        nb = fuentes.leer(tarea, raiz)
+        nb = cuadernos.leer_fuente(tarea, raiz)
         if aplicar(nb):
-            fuentes.escribir(nb, config.cuaderno_fuente(tarea, raiz))
+            cuadernos.escribir(nb, config.cuaderno_fuente(tarea, raiz))
             cambiadas.append(tarea)
     return cambiadas
 

@@ -43,8 +43,7 @@ from nbclient.exceptions import CellExecutionError
 
 from curso import config, datos
 from grader.mantenimiento import cabecera
-from grader.motor import ejecucion
-from grader.nucleo import celdas
+from grader.nucleo import celdas, cuadernos
 
 ARCHIVOS_DEL_PAQUETE = ("pyproject.toml", "README.md", "curso")  # lo que necesita `pip install git+…`
 
@@ -82,7 +81,7 @@ def cuaderno_resuelto(tarea: str, repo_url: str):
         m = celdas.marca(celda)
         if m is not None and m.tipo == "ejercicio":
             celda.source = soluciones[m.grade_id]
-        elif cabecera.es_cabecera(celda):
+        elif celdas.es_cabecera(celda):
             celda.source = cabecera.codigo(repo_url)
     return nb
 
@@ -267,7 +266,7 @@ def simular(tarea: str, carpeta: Path, datos_servidos: Path = config.RAIZ / conf
         direccion = github.repo_url if repo_url is None else repo_url.format(servidor=github.servidor)
         nb = cuaderno_resuelto(tarea, direccion)
         nbformat.write(nb, contenido / f"{tarea}.ipynb")
-        km = AsyncKernelManager(kernel_name="colab", **ejecucion.conexion(carpeta / "kernel"),
+        km = AsyncKernelManager(kernel_name="colab", **cuadernos.conexion(carpeta / "kernel"),
                                 connection_file=str(carpeta / "kernel.json"),
                                 kernel_spec_manager=KernelSpecManager(kernel_dirs=[str(carpeta / "kernels")]))
         cliente = NotebookClient(nb, km=km, timeout=config.TIEMPO_POR_CELDA_COMPLETO_S,
@@ -288,7 +287,7 @@ def simular(tarea: str, carpeta: Path, datos_servidos: Path = config.RAIZ / conf
     primera = next(c for c in nb.cells if c.cell_type == "code")
     return Informe(
         tarea=tarea,
-        errores=ejecucion.errores(nb),
+        errores=cuadernos.errores(nb),
         primera_celda="".join(s.get("text", "") for s in primera.get("outputs", [])),
         descargas=github.descargas(),
         pedidos_git=sorted(set(github.pedidos_git)),

@@ -7,23 +7,11 @@ import nbformat
 
 from curso import config
 from grader.mantenimiento import cabecera, cierre
-from grader.motor import ejecucion
-from grader.nucleo import celdas
+from grader.nucleo import celdas, cuadernos
 
 
 class CuadernoFuenteInvalido(ValueError):
     """El cuaderno fuente no respeta las marcas del curso."""
-
-
-def leer(tarea: str, raiz: Path = config.RAIZ):
-    return nbformat.read(config.cuaderno_fuente(tarea, raiz), as_version=4)
-
-
-def escribir(nb, ruta: Path) -> None:
-    """Escribe un cuaderno de forma estable (mismo resultado para el mismo contenido)."""
-    ruta.parent.mkdir(parents=True, exist_ok=True)
-    nbformat.validate(nb)
-    ruta.write_text(nbformat.writes(nb) + "\n", encoding="utf-8")
 
 
 def preparar(nb, tarea: str) -> None:
@@ -48,7 +36,7 @@ def importar(borrador: Path, tarea: str, raiz: Path = config.RAIZ) -> Path:
     nb.metadata.pop("jupytext", None)
     preparar(nb, tarea)
     destino = config.cuaderno_fuente(tarea, raiz)
-    escribir(nb, destino)
+    cuadernos.escribir(nb, destino)
     return destino
 
 
@@ -57,10 +45,10 @@ def ejecutar(tarea: str, raiz: Path = config.RAIZ) -> list[tuple[int, str, str]]
     ruta = config.cuaderno_fuente(tarea, raiz)
     nb = nbformat.read(ruta, as_version=4)
     preparar(nb, tarea)
-    estado = ejecucion.ejecutar(nb, ruta.parent, omitir=False)
+    estado = cuadernos.ejecutar(nb, ruta.parent, omitir=False)
     if estado != "ok":
         return [(-1, estado, "la ejecución no terminó")]
-    fallos = ejecucion.errores(nb)
+    fallos = cuadernos.errores(nb)
     if not fallos:
-        escribir(nb, ruta)
+        cuadernos.escribir(nb, ruta)
     return fallos

@@ -18,8 +18,8 @@ import nbformat
 import yaml
 
 from curso import config
-from grader.motor import calificacion, ejecucion
-from grader.nucleo import celdas
+from grader.nucleo import celdas, cuadernos, puntuacion
+from grader.nucleo import resultado as registros
 
 DIR_ERRORES = config.RAIZ / "tests" / "errores"
 
@@ -61,7 +61,7 @@ class Veredicto:
     """Lo que pasó con una respuesta errónea."""
 
     error: Error
-    notas: list[calificacion.NotaEjercicio]
+    notas: list[registros.NotaEjercicio]
     problemas: list[str] = field(default_factory=list)
 
     @property
@@ -91,7 +91,7 @@ class Banco:
 
     def __init__(self, tarea: str, raiz: Path = config.RAIZ):
         self.fuente = nbformat.read(config.cuaderno_fuente(tarea, raiz), as_version=4)
-        self.nb, _ = calificacion.combinar(self.fuente, self.fuente)
+        self.nb, _ = puntuacion.combinar(self.fuente, self.fuente)
         self.carpeta = config.cuaderno_fuente(tarea, raiz).parent
         # Lo que viene tras la última celda calificada no cambia ninguna nota: no se ejecuta.
         self.fin = 1 + max(i for i, c in enumerate(self.nb.cells)
@@ -100,10 +100,10 @@ class Banco:
         self.cliente = None
 
     def __enter__(self):
-        self._sesion = ejecucion.sesion(self.nb, self.carpeta)
+        self._sesion = cuadernos.sesion(self.nb, self.carpeta)
         self.cliente = self._sesion.__enter__()
         self._ejecutar_desde(0, self.nb, self.fin)
-        self.base = calificacion.puntuar(self.nb, self.fuente)
+        self.base = puntuacion.puntuar(self.nb, self.fuente)
         self.limpio = copy.deepcopy(self.nb)  # nbclient escribe cada celda ejecutada en cliente.nb
         self._sucio_desde = len(self.nb.cells)
         self._ejecutar_suelto(_GUARDAR)
@@ -128,9 +128,9 @@ class Banco:
             self.cliente.execute_cell(celda, i)
 
     def posicion(self, ejercicio: str) -> int:
-        return next(i for i, c in enumerate(self.limpio.cells) if calificacion.id_estable(c) == ejercicio)
+        return next(i for i, c in enumerate(self.limpio.cells) if puntuacion.id_estable(c) == ejercicio)
 
-    def probar(self, ejercicio: str, codigo: str) -> list[calificacion.NotaEjercicio]:
+    def probar(self, ejercicio: str, codigo: str) -> list[registros.NotaEjercicio]:
         """Notas de la tarea con ``codigo`` como respuesta de ``ejercicio``.
 
         Solo se re-ejecuta desde la celda del ejercicio; antes se reparan con la solución las celdas que
@@ -143,7 +143,7 @@ class Banco:
         variante.cells[i].metadata["nbgrader"] = self.limpio.cells[i].metadata["nbgrader"]
         self._ejecutar_desde(i, variante, self.fin)
         self._sucio_desde = min(self._sucio_desde, i)
-        return calificacion.puntuar(variante, self.fuente)
+        return puntuacion.puntuar(variante, self.fuente)
 
     def _reparar_hasta(self, fin: int) -> None:
         """Deshace trampas y re-ejecuta la solución en las celdas [sucio_desde, fin)."""
@@ -189,7 +189,7 @@ def _probar_tramo(tarea: str, raiz: Path, pruebas: list[tuple[Error, bool]]):
 
 def verificar(tarea: str, errores: list[Error] | None = None, trampas: bool = True,
               raiz: Path = config.RAIZ, trabajos: int | None = None,
-              ) -> tuple[list[calificacion.NotaEjercicio], list[Veredicto]]:
+              ) -> tuple[list[registros.NotaEjercicio], list[Veredicto]]:
     """Prueba cada respuesta errónea y, con ``trampas``, el primer error de cada ejercicio junto con
     todas las trampas a la vez. Devuelve las notas de la solución y un veredicto por prueba, en el orden
     del cuaderno. Con ``trabajos`` > 1 (por defecto, uno por núcleo) reparte las pruebas entre varios
@@ -205,7 +205,7 @@ def verificar(tarea: str, errores: list[Error] | None = None, trampas: bool = Tr
         pruebas += [(Error(e.ejercicio, f"{e.descripcion} + trampas ({', '.join(TRAMPAS)})", todas + e.codigo, ""),
                      True) for e in primeros.values()]
     fuente = nbformat.read(config.cuaderno_fuente(tarea, raiz), as_version=4)
-    posicion = {calificacion.id_estable(c): i for i, c in enumerate(fuente.cells)}
+    posicion = {puntuacion.id_estable(c): i for i, c in enumerate(fuente.cells)}
     pruebas.sort(key=lambda p: posicion[p[0].ejercicio])
     trabajos = max(1, min(trabajos or os.cpu_count() or 1, len(pruebas)))
     if trabajos == 1:

@@ -219,7 +219,7 @@ def cuaderno_del_sitio(tarea: str, raiz: Path = config.RAIZ):
         celda.outputs = _sin_widgets(de_fuente.outputs) if visible else (
             [_aviso(AVISO_SALIDA_OCULTA)] if motivo == "depende" else [])
         celda.execution_count = None
-        if cabecera.es_cabecera(celda):
+        if celdas.es_cabecera(celda):
             celda.metadata["tags"] = [*celda.metadata.get("tags", []), ETIQUETA_PLEGAR]
     return pagina
 

@@ -20,7 +20,7 @@ from pathlib import Path
 import nbformat
 
 from curso import config
-from grader.motor import ejecucion
+from grader.nucleo import cuadernos
 
 MARCA_NBVAL = "# NBVAL_CHECK_OUTPUT"
 
@@ -60,13 +60,13 @@ def ejecutar_tarea(tarea: str) -> tuple[list[tuple[int, str, str]], int, int, st
     referencia = nbformat.read(config.cuaderno_fuente(tarea), as_version=4)
     nb = copy.deepcopy(referencia)
     inicio = time.monotonic()
-    ejecucion.ejecutar(nb, config.cuaderno_fuente(tarea).parent, omitir=False)
+    cuadernos.ejecutar(nb, config.cuaderno_fuente(tarea).parent, omitir=False)
     segundos = time.monotonic() - inicio
     marcadas = [(a, b) for a, b in zip(referencia.cells, nb.cells) if a.cell_type == "code" and MARCA_NBVAL in a.source]
     distintas = sum(_texto(a).strip() != _texto(b).strip() for a, b in marcadas)
     primera = next(c for c in nb.cells if c.cell_type == "code")
     versiones = re.search(r"Listo: (.*?), semilla", _texto(primera))
-    return ejecucion.errores(nb), distintas, len(marcadas), versiones.group(1) if versiones else "?", segundos
+    return cuadernos.errores(nb), distintas, len(marcadas), versiones.group(1) if versiones else "?", segundos
 
 
 def informe(tareas: list[str] | None = None) -> int:

@@ -20,6 +20,7 @@ from jupyter_core.utils import run_sync
 
 from curso import config
 from grader.motor import ejecucion
+from grader.nucleo import cuadernos
 
 SCRIPT = Path(__file__).with_name("madre.py").resolve()
 BACKEND_INLINE = "module://matplotlib_inline.backend_inline"  # el que ipykernel fijaría al arrancar
@@ -30,12 +31,12 @@ class Madre:
 
     def __init__(self, aislamiento: ejecucion.Aislamiento):
         self.aislamiento = aislamiento
-        ejecucion.DIR_KERNELS.mkdir(mode=0o700, exist_ok=True)
-        self.carpeta = Path(tempfile.mkdtemp(prefix="madre-", dir=ejecucion.DIR_KERNELS))
+        cuadernos.DIR_KERNELS.mkdir(mode=0o700, exist_ok=True)
+        self.carpeta = Path(tempfile.mkdtemp(prefix="madre-", dir=cuadernos.DIR_KERNELS))
         self.socket = self.carpeta / "madre.sock"
         self.error = ""
         self._lista: bool | None = None
-        entorno = {**ejecucion.entorno_kernel(), **aislamiento.VARIABLES_CAJA, "MPLBACKEND": BACKEND_INLINE}
+        entorno = {**cuadernos.entorno_kernel(), **aislamiento.VARIABLES_CAJA, "MPLBACKEND": BACKEND_INLINE}
         self._registro = open(self.carpeta / "madre.log", "wb")  # noqa: SIM115 — stderr de la madre mientras viva
         orden = [sys.executable, str(SCRIPT), "servir", str(self.socket),
                  json.dumps(self._peticion(self.carpeta)), *config.MODULOS_PRECARGADOS]
@@ -45,9 +46,9 @@ class Madre:
     def _peticion(self, privada: Path) -> dict:
         """Lo que necesita un clon para encerrarse en ``privada`` (sin entorno ni argumentos: los pone ``pedir``)."""
         tmp = self.aislamiento.disco_tmp_bytes
-        tapar = [[r, tmp] for r in dict.fromkeys(["/tmp", str(ejecucion.DIR_KERNELS), "/dev/shm"])]
+        tapar = [[r, tmp] for r in dict.fromkeys(["/tmp", str(cuadernos.DIR_KERNELS), "/dev/shm"])]
         visibles = [[str(privada), True]] + [[str(r), False] for r in self.aislamiento.rutas_bajo_tmp()]
-        propios = [[str(ejecucion.carpeta_trabajo(privada)), self.aislamiento.disco_trabajo_bytes]]
+        propios = [[str(cuadernos.carpeta_trabajo(privada)), self.aislamiento.disco_trabajo_bytes]]
         return {"tapar": tapar, "visibles": visibles, "propios": propios, "memoria": self.aislamiento.memoria_bytes,
                 "vigia": str(ejecucion.archivo_vigia(privada)),
                 "archivo_pid": str(privada / ejecucion.ARCHIVO_PID_CLON),
@@ -71,14 +72,14 @@ class Madre:
 
     def lanzar(self) -> ejecucion.Kernel:
         """Un kernel clonado en su carpeta privada, sin esperar a que esté listo."""
-        privada = ejecucion.carpeta_privada()
-        peticion = {**self._peticion(privada), "cwd": str(ejecucion.carpeta_trabajo(privada))}
+        privada = cuadernos.carpeta_privada()
+        peticion = {**self._peticion(privada), "cwd": str(cuadernos.carpeta_trabajo(privada))}
         (privada / "peticion.json").write_text(json.dumps(peticion))
         km = ejecucion._gestor(privada, None)
         km.pedir_a_madre = [sys.executable, "-I", str(SCRIPT), "pedir", str(self.socket),
                             str(privada / "peticion.json"), "--"]
         with open(privada / "kernel.log", "wb") as registro:
-            run_sync(km.start_kernel)(env=ejecucion.entorno_kernel(), stdout=registro, stderr=registro)
+            run_sync(km.start_kernel)(env=cuadernos.entorno_kernel(), stdout=registro, stderr=registro)
         return ejecucion.Kernel(km, privada, time.monotonic())
 
     def cerrar(self) -> None:

@@ -10,9 +10,7 @@ from __future__ import annotations
 import asyncio
 import copy
 import functools
-import getpass
 import json
-import logging
 import os
 import re
 import shutil
@@ -20,67 +18,32 @@ import subprocess
 import sys
 import tempfile
 import time
-from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
-from queue import Empty
 from typing import ClassVar
 
 import nbformat
 import psutil
-from jupyter_client.asynchronous import AsyncKernelClient
-from jupyter_client.manager import AsyncKernelManager
 from jupyter_core.utils import run_sync
 from nbclient import NotebookClient
 from nbclient.exceptions import CellTimeoutError, DeadKernelError
-from traitlets import DottedObjectName, Type
 
 from curso import config
-from grader.mantenimiento import cabecera
 from grader.motor import vigia
-from grader.nucleo.celdas import ETIQUETA_OMITIR
-from grader.nucleo.limites import Limites, tamano
 from grader.motor.sondeo import MIME as MIME_FICHA
-
-_SILENCIO = logging.getLogger("grader.nbclient")
-_SILENCIO.addHandler(logging.NullHandler())
-_SILENCIO.setLevel(logging.CRITICAL)
-_SILENCIO.propagate = False  # nbclient registra en ERROR cada tiempo agotado: el calificador ya lo anota
-
-def _usuario() -> str:
-    """El usuario en el nombre de ``DIR_KERNELS``: su uid en Unix, su nombre en Windows (no tiene ``getuid``)."""
-    return str(os.getuid()) if hasattr(os, "getuid") else getpass.getuser()
-
-
-DIR_KERNELS = Path(tempfile.gettempdir()) / f"curso-kernels-{_usuario()}"
-"""Aquí vive la carpeta privada de cada kernel; ninguna caja ve esta carpeta salvo su propia subcarpeta."""
-
-
-def entorno_heredado() -> dict[str, str]:
-    """Las variables de este proceso que hereda un kernel (sin ``config.VARIABLES_NO_HEREDADAS``)."""
-    return {k: v for k, v in os.environ.items() if k not in config.VARIABLES_NO_HEREDADAS}
-
-
-def entorno_kernel(estricto: bool = False) -> dict[str, str]:
-    """Variables de entorno de un kernel del curso: TF silencioso y la carpeta de grader/ y data/.
-
-    ``estricto`` (un cuaderno ejecutado entero: ejecutar, nbval): los umbrales de ``curso.medidas`` fallan.
-    """
-    estrictez = {config.VAR_ESTRICTO: "1"} if estricto else {}
-    return {**entorno_heredado(), **config.ENTORNO_KERNEL, config.VAR_RAIZ: str(config.RAIZ), **estrictez}
-
-
-def carpeta_privada() -> Path:
-    """Carpeta nueva, solo del usuario, para un kernel: conexión, sockets, registro y carpeta de trabajo."""
-    DIR_KERNELS.mkdir(mode=0o700, exist_ok=True)
-    privada = Path(tempfile.mkdtemp(prefix="k-", dir=DIR_KERNELS))
-    carpeta_trabajo(privada).mkdir()
-    return privada
-
-
-def carpeta_trabajo(privada: Path) -> Path:
-    """La carpeta de trabajo del kernel (su directorio actual; en la caja, un tmpfs con tope)."""
-    return privada / "trabajo"
+from grader.nucleo import celdas
+from grader.nucleo.celdas import ETIQUETA_OMITIR
+from grader.nucleo.cuadernos import (
+    DIR_KERNELS,
+    SILENCIO,
+    KernelLocal,
+    carpeta_privada,
+    carpeta_trabajo,
+    conexion,
+    entorno_kernel,
+    preparar_gestor,
+)
+from grader.nucleo.limites import Limites, tamano
 
 
 @dataclass
@@ -187,50 +150,10 @@ def archivo_vigia(privada: Path) -> Path:
     return privada / "vigia.json"
 
 
-class ClienteKernelPronto(AsyncKernelClient):
-    """Cliente de kernel que lo da por listo en cuanto iopub entrega el «idle» de su ``kernel_info``.
+class KernelAislado(KernelLocal):
+    """El kernel local del curso, lanzado dentro de un ``Aislamiento`` (o pedido a una madre, ya en su caja)."""
 
-    jupyter_client espera además 0,2 s de silencio en iopub antes de volver: ese tiempo se pagaba en cada
-    cuaderno calificado. Recibir el «idle» de nuestra petición ya prueba que iopub está conectado.
-    """
-
-    async def wait_for_ready(self, timeout: float | None = None) -> None:
-        limite = time.monotonic() + (float("inf") if timeout is None else timeout)
-        while True:
-            peticion = self.kernel_info()
-            if await self._respondio(peticion, min(1.0, max(0.0, limite - time.monotonic()))):
-                return
-            if not await self._async_is_alive():
-                raise RuntimeError("el kernel murió antes de responder a kernel_info")
-            if time.monotonic() >= limite:
-                raise RuntimeError(f"el kernel no respondió en {timeout} s")
-
-    async def _respondio(self, peticion: str, espera_s: float) -> bool:
-        """¿Llegaron la respuesta de ``peticion`` por shell y su «idle» por iopub antes de ``espera_s``?"""
-        fin = time.monotonic() + espera_s
-        try:
-            while True:
-                msg = await self.shell_channel.get_msg(timeout=max(0.0, fin - time.monotonic()))
-                if msg["parent_header"].get("msg_id") == peticion:
-                    self._handle_kernel_info_reply(msg)
-                    break
-            while True:
-                msg = await self.iopub_channel.get_msg(timeout=max(0.0, fin - time.monotonic()))
-                if (msg["parent_header"].get("msg_id") == peticion and msg["msg_type"] == "status"
-                        and msg["content"].get("execution_state") == "idle"):
-                    return True
-        except Empty:
-            return False
-
-
-class KernelAislado(AsyncKernelManager):
-    """KernelManager que lanza el kernel dentro de un ``Aislamiento`` y lo interrumpe por mensaje
-    (una señal enviada desde fuera no atraviesa la sesión nueva de la caja)."""
-
-    client_class = DottedObjectName(f"{__name__}.ClienteKernelPronto")
-    client_factory = Type(ClienteKernelPronto)
     aislamiento: Aislamiento | None = None
-    privada: Path | None = None
     pedir_a_madre: list[str] | None = None  # orden que pide el kernel a una madre (``grader.motor.clonacion``)
 
     def procesos(self) -> list[psutil.Process]:
@@ -247,20 +170,12 @@ class KernelAislado(AsyncKernelManager):
         return (self.aislamiento.prefijo(self.privada) + orden) if self.aislamiento else orden
 
 
-def conexion(prefijo: Path) -> dict[str, str]:
-    """Transporte de un kernel: sockets IPC con ese prefijo (sin puertos abiertos) o, en Windows, TCP local."""
-    if os.name == "nt":
-        return {"transport": "tcp", "ip": "127.0.0.1"}
-    return {"transport": "ipc", "ip": str(prefijo)}
-
-
 def _gestor(privada: Path, aislamiento: Aislamiento | None) -> KernelAislado:
     """Gestor de un kernel con conexión, sockets IPC (sin puertos abiertos) y caja en ``privada``."""
     km = KernelAislado(kernel_name="python3", **conexion(privada / "ipc"),
                        connection_file=str(privada / "conexion.json"))
-    km.aislamiento, km.privada = aislamiento, privada
-    km.kernel_spec.interrupt_mode = "message"
-    return km
+    km.aislamiento = aislamiento
+    return preparar_gestor(km, privada)
 
 
 def lineas_precarga(modulos=config.MODULOS_PRECARGADOS) -> list[str]:
@@ -366,7 +281,7 @@ class Registro:
 
     def segundos_alumno(self, nb) -> float:
         """Segundos ejecutando celdas que no son la cabecera (el resto es el coste fijo de cada cuaderno)."""
-        return sum(t for i, t in self.duraciones.items() if not cabecera.es_cabecera(nb.cells[i]))
+        return sum(t for i, t in self.duraciones.items() if not celdas.es_cabecera(nb.cells[i]))
 
 
 def _tamano_salida(tipo: str, contenido: dict) -> int:
@@ -395,7 +310,7 @@ class ClienteCalificador(NotebookClient):
             error_on_timeout={"ename": "TiempoAgotado", "evalue": "la celda agotó su tiempo y se interrumpió"},
             iopub_timeout=config.GRACIA_INTERRUPCION_S, startup_timeout=config.TIEMPO_ARRANQUE_KERNEL_S,
             allow_errors=True, record_timing=False, kernel_name="python3", skip_cells_with_tag=ETIQUETA_OMITIR,
-            shutdown_kernel="immediate", resources={"metadata": {"path": str(cwd)}}, log=_SILENCIO, **kw)
+            shutdown_kernel="immediate", resources={"metadata": {"path": str(cwd)}}, log=SILENCIO, **kw)
         self.limites = limites
         self.registro = Registro()
         self.timeout_func = self._plazo
@@ -560,74 +475,3 @@ def ejecutar_con_limites(nb, kernel: Kernel, limites: Limites, omitir: bool = Tr
     registro.sin_memoria = registro.estado == "kernel_murio" and _sin_memoria(kernel, registro, limites)
     registro.cpu_kernel_s = round(kernel.cpu(), 2)
     return registro
-
-
-# ---------------------------------------------------------------- ejecutar sin calificar (fuentes, banco)
-
-
-def cliente(nb, carpeta: Path, tiempo_por_celda: int | None = None,
-            aislamiento: Aislamiento | None = None, omitir: bool = True) -> NotebookClient:
-    """Un NotebookClient que sigue tras los errores de celda (se anotan en las salidas), con su kernel en
-    una carpeta privada. Con ``omitir`` no ejecuta las celdas ``# OMITIR_AL_CALIFICAR``. Sin
-    ``tiempo_por_celda``, el de calificar o, si se ejecuta entero (sin omitir), el de un cuaderno completo."""
-    if tiempo_por_celda is None:
-        tiempo_por_celda = config.TIEMPO_POR_CELDA_S if omitir else config.TIEMPO_POR_CELDA_COMPLETO_S
-    privada = carpeta_privada()
-    km = _gestor(privada, aislamiento)
-    c = NotebookClient(
-        nb,
-        km=km,
-        timeout=tiempo_por_celda,
-        startup_timeout=config.TIEMPO_ARRANQUE_KERNEL_S,
-        allow_errors=True,
-        record_timing=False,  # sin marcas de tiempo en los metadatos: cuadernos diffables
-        kernel_name="python3",
-        skip_cells_with_tag=ETIQUETA_OMITIR if omitir else "",
-        shutdown_kernel="immediate",
-        resources={"metadata": {"path": str(carpeta)}},
-    )
-    c.privada = privada
-    return c
-
-
-@contextmanager
-def sesion(nb, carpeta: Path, tiempo_por_celda: int | None = None,
-           aislamiento: Aislamiento | None = None, omitir: bool = True):
-    """Kernel abierto sobre ``nb``; dentro, ``cliente.execute_cell(celda, i)`` ejecuta celdas sueltas.
-
-    IPC en vez de TCP: sin puertos abiertos (y sin el aviso «TCP without encryption» en stderr).
-    """
-    c = cliente(nb, carpeta, tiempo_por_celda, aislamiento, omitir)
-    c.owns_km = True  # el KernelManager es nuestro, pero nbclient debe apagar el kernel al salir
-    try:
-        with c.setup_kernel(env=entorno_kernel(estricto=not omitir)):
-            yield c
-    finally:
-        shutil.rmtree(c.privada, ignore_errors=True)
-
-
-def ejecutar(nb, carpeta: Path, tiempo_por_celda: int | None = None,
-             aislamiento: Aislamiento | None = None, omitir: bool = True) -> str:
-    """Ejecuta las celdas de ``nb`` en su sitio (todas si no ``omitir``), con ``carpeta`` como carpeta de
-    trabajo. Devuelve el estado: ok, tiempo_agotado o kernel_murio (se para en la primera celda que agota
-    su tiempo)."""
-    try:
-        with sesion(nb, carpeta, tiempo_por_celda, aislamiento, omitir) as c:
-            for i, celda in enumerate(nb.cells):
-                c.execute_cell(celda, i)
-    except CellTimeoutError:
-        return "tiempo_agotado"
-    except DeadKernelError:
-        return "kernel_murio"
-    return "ok"
-
-
-def errores(nb) -> list[tuple[int, str, str]]:
-    """(índice, tipo, mensaje) de cada celda cuya salida es un error."""
-    return [
-        (i, s.get("ename", ""), s.get("evalue", ""))
-        for i, celda in enumerate(nb.cells)
-        if celda.cell_type == "code"
-        for s in celda.get("outputs", [])
-        if s.get("output_type") == "error"
-    ]

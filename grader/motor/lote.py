@@ -29,10 +29,10 @@ import nbformat
 from curso import config
 from grader.informes import libro
 from grader.motor import calificacion
-from grader.nucleo import celdas
+from grader.nucleo import celdas, entregas, puntuacion
 from grader.nucleo import resultado as registros
-from grader.motor.calificacion import BANDERAS, ESTADOS, Resultado
 from grader.nucleo.limites import Limites
+from grader.nucleo.resultado import BANDERAS, ESTADOS, Resultado
 
 NOMBRE_RESULTADO = registros.NOMBRE
 
@@ -136,7 +136,7 @@ def explorar(entregas: Path, tareas: list[str], conocidas: list[str] | None = No
 def _que_hay(st: os.stat_result) -> str:
     if stat.S_ISREG(st.st_mode):
         return "un archivo"
-    return calificacion.que_es(st.st_mode)
+    return entregas.que_es(st.st_mode)
 
 
 def _extraviados_de(alumno: str, ruta: Path, st: os.stat_result, conocidas: list[str]) -> list[tuple[str | None, str]]:
@@ -209,8 +209,8 @@ def _contenido(trabajo: Trabajo) -> bytes:
     if trabajo.problema:
         return trabajo.problema.encode()
     try:
-        return calificacion.leer_bytes_seguro(trabajo.entrega)
-    except calificacion.EntregaInvalida as e:
+        return entregas.leer_bytes_seguro(trabajo.entrega)
+    except entregas.EntregaInvalida as e:
         return str(e).encode()
 
 
@@ -245,11 +245,11 @@ def ejecutar_trabajo(trabajo: Trabajo, raiz: Path, limites: Limites, firma: str)
     if trabajo.entrega is None:
         nb_fuente = nbformat.read(fuente, as_version=4)
         r = Resultado(trabajo.alumno, trabajo.tarea, "sin_entrega", "No hay entrega de esta tarea.",
-                      calificacion.notas_a_cero(nb_fuente, "Sin entrega."), limites=limites.a_dict())
+                      puntuacion.notas_a_cero(nb_fuente, "Sin entrega."), limites=limites.a_dict())
     elif trabajo.problema:  # no se abre nada: lo que hay no es una entrega que se pueda leer
         nb_fuente = nbformat.read(fuente, as_version=4)
         r = Resultado(trabajo.alumno, trabajo.tarea, "archivo_invalido", trabajo.problema,
-                      calificacion.notas_a_cero(nb_fuente, trabajo.problema), limites=limites.a_dict())
+                      puntuacion.notas_a_cero(nb_fuente, trabajo.problema), limites=limites.a_dict())
         r.marcar("archivo_invalido")
         if trabajo.no_regular:
             r.marcar("entrega_no_regular")
@@ -527,8 +527,14 @@ class Progreso:
 
     def __init__(self, total: int, activa: bool | None = None):
         from rich.console import Console
-        from rich.progress import (BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn,
-                                   TimeRemainingColumn)
+        from rich.progress import (
+            BarColumn,
+            MofNCompleteColumn,
+            Progress,
+            TextColumn,
+            TimeElapsedColumn,
+            TimeRemainingColumn,
+        )
 
         self.consola = Console(stderr=True)
         activa = self.consola.is_terminal if activa is None else activa

@@ -21,8 +21,9 @@ import re
 from dataclasses import dataclass
 
 from curso.progreso import RE_EJERCICIO, RE_PRUEBAS  # el kernel del alumno también las lee
-from grader.mantenimiento import cabecera
 
+MARCA_CABECERA = "# CABECERA"  # la celda de preparación (``grader.mantenimiento.cabecera`` la genera)
+TITULO_CABECERA = '#@title Preparación del cuaderno: ejecuta esta celda primero { display-mode: "form" }'
 RE_RESPUESTA = re.compile(r"^<!-- RESPUESTA (?P<id>[a-z0-9_]+) \((?P<puntos>\d+) puntos?\) -->\s*$")
 MARCA_OMITIR = "# OMITIR_AL_CALIFICAR"
 ETIQUETA_OMITIR = "omitir-al-calificar"  # nbgrader (Execute.skip_cells_with_tag) y el calificador la saltan
@@ -57,11 +58,17 @@ class Marca:
         return self.ejercicio
 
 
+def es_cabecera(celda) -> bool:
+    """¿Es la celda de preparación que abre cada cuaderno (con o sin el título de formulario de Colab)?"""
+    return celda.cell_type == "code" and celda.source.startswith(
+        (MARCA_CABECERA, TITULO_CABECERA + "\n" + MARCA_CABECERA))
+
+
 def marca(celda) -> Marca | None:
     """La marca de una celda según su primera línea, o None si no es una celda especial."""
     primera = celda.source.split("\n", 1)[0].strip() if celda.source else ""
     if celda.cell_type == "code":
-        if cabecera.es_cabecera(celda):
+        if es_cabecera(celda):
             return Marca("cabecera", "")
         if m := RE_EJERCICIO.match(primera):
             return Marca("ejercicio", m["id"])

@@ -5,7 +5,6 @@ from dataclasses import asdict, dataclass
 
 from curso import config
 
-
 SIN_AISLAMIENTO = ("sin bubblewrap (p. ej. si falta): el código de los alumnos tiene red, ve los archivos del usuario "
                    "que califica y su disco no tiene tope; se mantienen el tope de memoria (con prlimit, si existe), "
                    "los tiempos y el recorte de la salida; queda anotado en cada entrega")

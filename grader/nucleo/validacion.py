@@ -6,7 +6,6 @@ import sys
 from pathlib import Path
 
 from curso import config
-from grader.motor import ejecucion
 
 
 def orden_nbval(cuadernos: list[Path]) -> list[str]:
@@ -21,4 +20,4 @@ def orden_nbval(cuadernos: list[Path]) -> list[str]:
 def nbval(tareas: list[str], raiz: Path = config.RAIZ) -> int:
     """Valida los cuadernos fuente de ``tareas``; devuelve el código de salida de pytest."""
     cuadernos = [config.cuaderno_fuente(t, raiz) for t in tareas]
-    return subprocess.run(orden_nbval(cuadernos), cwd=raiz, env=ejecucion.entorno_kernel(estricto=True)).returncode
+    return subprocess.run(orden_nbval(cuadernos), cwd=raiz, env=cuadernos.entorno_kernel(estricto=True)).returncode
