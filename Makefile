@@ -6,8 +6,6 @@ ANTERIORES := .venv-anteriores
 PY := $(VENV)/bin/python
 # nbgrader necesita el bin del entorno en PATH (llama a `alembic` al crear el libro).
 export PATH := $(CURDIR)/$(VENV)/bin:$(PATH)
-export TF_CPP_MIN_LOG_LEVEL := 3
-export TF_ENABLE_ONEDNN_OPTS := 0
 
 .PHONY: ayuda lab instructor test aislamiento bloquear plataformas colab ultimas anteriores publicar validar ejecutar cabeceras errores comparar autoevaluar calificar retroalimentacion exportar informe demo sitio bench limpiar
 

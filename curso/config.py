@@ -49,7 +49,6 @@ SERVIDORES_GIT = {"https://github.com": ("https://raw.githubusercontent.com", "h
 VAR_RAIZ = "CURSO_RAIZ"            # carpeta del curso (la fija el calificador en cada kernel)
 VAR_DATOS = "CURSO_DATOS"          # carpeta de datos alternativa (caché o copia local)
 VAR_URL_DATOS = "CURSO_URL_DATOS"  # dirección base desde la que descargar data/ (por defecto, la del repositorio)
-VAR_CALIFICANDO = "CURSO_CALIFICANDO"  # "1" en el kernel del calificador
 VAR_INFORME_NBVAL = "CURSO_INFORME_NBVAL"  # JSON donde `grader.nucleo.nbval_informe` deja el resultado por celda
 VAR_ESTRICTO = "CURSO_ESTRICTO"  # "1": `curso.medidas.al_menos` falla en vez de avisar (nbval, ejecutar, pruebas)
 VAR_NBGRADER = "NBGRADER_EXECUTION"  # la fija nbgrader en el kernel de `autograde` y `validate` (curso.progreso la lee)
@@ -83,11 +82,8 @@ KERNELS_EN_RESERVA = 2
 CLONAR_KERNELS = True
 
 # Variables de entorno de todo kernel que ejecuta cuadernos (silencian TensorFlow).
-ENTORNO_KERNEL = {
-    "TF_CPP_MIN_LOG_LEVEL": "3",
-    "TF_ENABLE_ONEDNN_OPTS": "0",
-    "PYTHONWARNINGS": "ignore::DeprecationWarning",
-}
+ENTORNO_TF = {"TF_CPP_MIN_LOG_LEVEL": "3", "TF_ENABLE_ONEDNN_OPTS": "0"}  # también en los procesos de `grader`
+ENTORNO_KERNEL = {**ENTORNO_TF, "PYTHONWARNINGS": "ignore::DeprecationWarning"}
 
 # Variables del proceso que lanza un kernel que el kernel no debe heredar: con PYTEST_CURRENT_TEST, ipykernel
 # deja de capturar la salida de C (stdout/stderr a nivel de descriptor) y un kernel sin memoria se comporta

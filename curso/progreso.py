@@ -21,9 +21,11 @@ import re
 
 from curso import config
 
-RE_PRUEBAS = re.compile(r"^# PRUEBAS (?P<id>[a-z0-9_]+) \((?P<puntos>\d+) puntos?\)\s*$")
+MARCA_PRUEBAS = "# PRUEBAS"  # primera línea: «# PRUEBAS <id> (<n> puntos)»
+MARCA_EJERCICIO = "# EJERCICIO"  # primera línea: «# EJERCICIO <id>»
+RE_PRUEBAS = re.compile(rf"^{re.escape(MARCA_PRUEBAS)} (?P<id>[a-z0-9_]+) \((?P<puntos>\d+) puntos?\)\s*$")
 """Primera línea de una celda de pruebas (la usan también las herramientas del instructor, ``grader.nucleo.celdas``)."""
-RE_EJERCICIO = re.compile(r"^# EJERCICIO (?P<id>[a-z0-9_]+)\s*$")
+RE_EJERCICIO = re.compile(rf"^{re.escape(MARCA_EJERCICIO)} (?P<id>[a-z0-9_]+)\s*$")
 
 SUPERADO = "superó las comprobaciones visibles"
 PENDIENTE = "pendiente"

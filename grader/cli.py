@@ -8,7 +8,8 @@ import sys
 from pathlib import Path
 
 from curso import config
-from grader.nucleo import cuadernos
+from grader.nucleo import celdas, cuadernos
+from grader.nucleo import resultado as registros
 
 _TRADUCCIONES = {
     "usage: ": "uso: ",
@@ -365,7 +366,8 @@ def construir_parser() -> argparse.ArgumentParser:
                         "blanco de cada tarea y, si no dan la nota máxima y 0, no se escribe nada)")
     s.set_defaults(func=orden_calificar)
 
-    s = sub.add_parser("registrar", help="rehace el libro y los CSV a partir de autograded/*/*/resultado.json")
+    s = sub.add_parser("registrar",
+                       help=f"rehace el libro y los CSV a partir de {config.DIR_CALIFICADOS}/*/*/{registros.NOMBRE}")
     s.add_argument("--tareas", nargs="*", help="tareas; por defecto, todas")
     s.add_argument("--csv", default="calificaciones.csv", help="archivo CSV de notas (por defecto calificaciones.csv)")
     s.set_defaults(func=orden_registrar)
@@ -385,7 +387,7 @@ def construir_parser() -> argparse.ArgumentParser:
 
     s = sub.add_parser("informe", help="informe de la clase (HTML y CSV) a partir de los resultados calificados")
     s.add_argument("--calificados", metavar="CARPETA", default=str(config.RAIZ / config.DIR_CALIFICADOS),
-                   help=f"resultados (<alumno>/<tarea>/resultado.json); por defecto {config.DIR_CALIFICADOS}/")
+                   help=f"resultados (<alumno>/<tarea>/{registros.NOMBRE}); por defecto {config.DIR_CALIFICADOS}/")
     s.add_argument("--entregas", metavar="CARPETA", default=str(config.RAIZ / config.DIR_ENTREGAS),
                    help=f"entregas: cada subcarpeta es un alumno de la clase; por defecto {config.DIR_ENTREGAS}/")
     s.add_argument("--alumnos", metavar="LISTA.csv",
@@ -397,7 +399,7 @@ def construir_parser() -> argparse.ArgumentParser:
                    help=f"carpeta de la página y los CSV; por defecto {config.DIR_INFORME}/")
     s.set_defaults(func=orden_informe)
 
-    s = sub.add_parser("comparar", help="ejecuta un cuaderno y compara sus celdas # NBVAL_CHECK_OUTPUT con las "
+    s = sub.add_parser("comparar", help=f"ejecuta un cuaderno y compara sus celdas {celdas.MARCA_NBVAL} con las "
                                         "salidas de referencia de la solución")
     s.add_argument("cuaderno", help="cuaderno a comparar (.ipynb)")
     s.add_argument("--tarea", help="tarea (por defecto, la del nombre del archivo o de su carpeta)")

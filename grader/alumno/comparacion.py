@@ -23,7 +23,6 @@ from nbval.plugin import coalesce_streams
 from curso import config
 from grader.nucleo import celdas, cuadernos, entregas, puntuacion, validacion
 
-MARCA = "# NBVAL_CHECK_OUTPUT"
 ETIQUETA_COMPARAR = "nbval-check-output"  # la misma marca, como etiqueta de celda (nbval lee ambas)
 _MARCAS_NBVAL = re.compile(r"^\s*#\s*NBVAL_\w+\s*$")
 
@@ -34,7 +33,7 @@ class Celda:
 
     indice: int | None  # posición en el cuaderno del alumno (None: no se encontró)
     resumen: str  # sección y primera línea de código, para reconocerla
-    estado: str = "sin_ejecutar"  # coincide | difiere | error | no_encontrada | sin_ejecutar
+    estado: str = "sin_ejecutar"  # una clave de ESTADOS_CELDA
     modificada: bool = False
     esperado: str = ""
     obtenido: str = ""
@@ -52,10 +51,6 @@ class Informe:
     @property
     def ok(self) -> bool:
         return bool(self.celdas) and all(c.estado == "coincide" for c in self.celdas)
-
-
-def es_marcada(celda) -> bool:
-    return celda.cell_type == "code" and any(linea.strip() == MARCA for linea in celda.source.splitlines())
 
 
 def _codigo(celda) -> str:
@@ -78,7 +73,7 @@ def preparar(entrega, fuente) -> tuple[object, dict[int, Celda]]:
     de la fuente)."""
     nb = copy.deepcopy(entrega)
     nb.metadata["kernelspec"] = copy.deepcopy(fuente.metadata.get("kernelspec", {}))
-    referencias = {i: c for i, c in enumerate(fuente.cells) if es_marcada(c)}
+    referencias = {i: c for i, c in enumerate(fuente.cells) if celdas.compara_salida(c)}
     por_id = {c.get("id"): i for i, c in referencias.items() if c.get("id")}
     por_codigo = {_codigo(c): i for i, c in referencias.items()}
     resultado = {i: Celda(None, _resumen(fuente, i), "no_encontrada") for i in referencias}
@@ -155,17 +150,17 @@ def diferencia(esperado: str, obtenido: str, contexto: int = 1) -> list[str]:
     return [l for l in lineas if not l.startswith(("---", "+++", "@@"))] or ["(difieren en espacios o saltos de línea)"]
 
 
-ETIQUETAS = {"coincide": "coincide", "difiere": "DIFIERE", "error": "ERROR", "no_encontrada": "NO ENCONTRADA",
+ESTADOS_CELDA = {"coincide": "coincide", "difiere": "DIFIERE", "error": "ERROR", "no_encontrada": "NO ENCONTRADA",
              "sin_ejecutar": "sin ejecutar"}
 
 
 def texto(informe: Informe) -> str:
     """El informe en español, una entrada por celda marcada."""
     lineas = [f"Comparación de {informe.cuaderno} con las salidas de referencia "
-              f"({len(informe.celdas)} celdas marcadas con {MARCA}):"]
+              f"({len(informe.celdas)} celdas marcadas con {celdas.MARCA_NBVAL}):"]
     for c in informe.celdas:
         donde = f"celda {c.indice + 1:>3}" if c.indice is not None else "celda   —"
-        lineas.append(f"  {donde}  {ETIQUETAS[c.estado]:<13} {c.resumen}")
+        lineas.append(f"  {donde}  {ESTADOS_CELDA[c.estado]:<13} {c.resumen}")
         if c.modificada:
             lineas.append("              (su código no es el del cuaderno original)")
         if c.estado == "difiere":
@@ -174,7 +169,7 @@ def texto(informe: Informe) -> str:
             lineas.append(f"              {c.error}")
         elif c.estado == "no_encontrada":
             lineas.append("              no está en el cuaderno (¿se borró o se cambió su código?)")
-    cuenta = {e: sum(c.estado == e for c in informe.celdas) for e in ETIQUETAS}
+    cuenta = {e: sum(c.estado == e for c in informe.celdas) for e in ESTADOS_CELDA}
     lineas.append(f"Resumen: {cuenta['coincide']} coinciden, {cuenta['difiere']} difieren, {cuenta['error']} con "
                   f"error, {cuenta['no_encontrada']} no encontradas.")
     if informe.otros_errores:
@@ -215,6 +210,6 @@ def tarea_de(ruta: Path, raiz: Path = config.RAIZ) -> str:
         if candidato in disponibles:
             return candidato
     motivo = (f"tiene ejercicios de varias tareas ({', '.join(candidatas)})" if candidatas
-              else "no tiene ninguna celda de ejercicio del curso (# EJERCICIO …)")
+              else f"no tiene ninguna celda de ejercicio del curso ({celdas.MARCA_EJERCICIO} …)")
     raise ValueError(f"No sé de qué tarea es {ruta.name}: {motivo}. Indícala con --tarea (o TAREA= con make): "
                      f"{', '.join(disponibles)}.")

@@ -86,7 +86,7 @@ def leer_resultados(calificados: Path) -> tuple[list[Resultado], list[str]]:
         raise FileNotFoundError(f"No hay entregas calificadas en {calificados}: califica primero.")
     resultados, avisos = registro.leer_todos(calificados)
     if not resultados:
-        raise FileNotFoundError(f"No hay ningún resultado.json en {calificados}: califica primero.")
+        raise FileNotFoundError(f"No hay ningún {registro.NOMBRE} en {calificados}: califica primero.")
     return resultados, avisos
 
 

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import copy
 import dataclasses
-import json
 import re
 import resource
 import subprocess
@@ -26,6 +25,7 @@ import yaml
 from curso import config, mensajes
 from grader.mantenimiento import mutaciones
 from grader.nucleo import puntuacion
+from grader.nucleo import resultado as registros
 from grader.nucleo.resultado import NotaEjercicio, Resultado
 
 OBJETIVO_S = 10.0
@@ -161,9 +161,7 @@ def escribir_clase(raiz: Path, tareas: list[Tarea], num_alumnos: int, semilla: i
             else:
                 r = _entrega(rng, alumno, tarea, habilidad, dificultades[tarea.nombre], plan)
             carpeta = raiz / config.DIR_CALIFICADOS / alumno / tarea.nombre
-            carpeta.mkdir(parents=True, exist_ok=True)
-            (carpeta / "resultado.json").write_text(
-                json.dumps(r.a_dict(), ensure_ascii=False, indent=2), encoding="utf-8")
+            registros.escribir(r, carpeta)
     return plan
 
 

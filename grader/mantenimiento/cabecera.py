@@ -125,18 +125,19 @@ def texto_como_trabajar(nb, tarea: str) -> str:
     if escritas:
         puntos += f" y una respuesta escrita ({_puntos(sum(m.puntos for m in escritas))}, la califica el instructor)"
     insignia = insignia_colab(tarea)
+    ejer, prue, omit, nbva = celdas.MARCA_EJERCICIO, celdas.MARCA_PRUEBAS, celdas.MARCA_OMITIR, celdas.MARCA_NBVAL
     return f"""{MARCA_COMO_TRABAJAR}
 {insignia + chr(10) * 2 if insignia else ""}**Cómo trabajar** · unas {horas} · {puntos}.
 
 1. Ejecuta primero la celda «Preparación del cuaderno» (está plegada) y después las demás, en orden.
-2. En cada celda `# EJERCICIO …` cambia `sin_resolver()` por tu código. No borres ni cambies su primera línea:
+2. En cada celda `{ejer} …` cambia `sin_resolver()` por tu código. No borres ni cambies su primera línea:
    es el identificador del ejercicio. Si te atascas, abre las pistas del enunciado (▸ Pista 1): ayudan sin dar
    la solución.
-3. Ejecuta la celda `# PRUEBAS …` de debajo: dice exactamente qué comprobó (✔) o qué falla y por qué (✘). No es la
+3. Ejecuta la celda `{prue} …` de debajo: dice exactamente qué comprobó (✔) o qué falla y por qué (✘). No es la
    nota: al calificar se añaden pruebas ocultas con otras entradas, así que tu código debe cumplir todo lo que
    pide el enunciado, no solo el ejemplo.
-4. Las celdas con `# OMITIR_AL_CALIFICAR` hacen un trabajo largo (p. ej. un entrenamiento completo): ejecútalas
-   para ver los resultados; al calificar no se ejecutan. Las marcadas `# NBVAL_CHECK_OUTPUT` tienen una salida de
+4. Las celdas con `{omit}` hacen un trabajo largo (p. ej. un entrenamiento completo): ejecútalas
+   para ver los resultados; al calificar no se ejecutan. Las marcadas `{nbva}` tienen una salida de
    referencia: en un clon del curso, `make comparar CUADERNO=…` compara las tuyas con ella y
    `make autoevaluar CUADERNO=…` pasa todas las pruebas visibles de una vez.
 5. Antes de entregar, reinicia y ejecuta todo (JupyterLab: *Kernel → Reiniciar el intérprete and Ejecutar todas

@@ -86,7 +86,7 @@ def cuaderno_resuelto(tarea: str, repo_url: str):
     return nb
 
 
-DUENO, REPOSITORIO = "organizacion", "curso-redes-neuronales"  # los del GitHub falso
+DUENO, REPOSITORIO = "organizacion", "curso"  # los del GitHub falso
 
 
 @dataclass

@@ -24,7 +24,7 @@ def _con_error(fuente, error: mutaciones.Error):
     for celda in nb.cells:
         m = celdas.marca(celda)
         if m is not None and m.tipo == "ejercicio" and m.ejercicio == error.ejercicio:
-            celda.source = f"# EJERCICIO {m.ejercicio}\n{error.codigo}"
+            celda.source = f"{m.linea}\n{error.codigo}"
     return nb
 
 

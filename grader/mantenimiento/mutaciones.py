@@ -83,7 +83,7 @@ def cargar(tarea: str, carpeta: Path = DIR_ERRORES) -> list[Error]:
 
 
 def _celda_respuesta(ejercicio: str, codigo: str):
-    return nbformat.v4.new_code_cell(f"# EJERCICIO {ejercicio}\n{codigo.rstrip()}")
+    return nbformat.v4.new_code_cell(f"{celdas.Marca('ejercicio', ejercicio).linea}\n{codigo.rstrip()}")
 
 
 class Banco:

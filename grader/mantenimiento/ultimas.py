@@ -20,9 +20,7 @@ from pathlib import Path
 import nbformat
 
 from curso import config
-from grader.nucleo import cuadernos
-
-MARCA_NBVAL = "# NBVAL_CHECK_OUTPUT"
+from grader.nucleo import celdas, cuadernos
 
 # La versión menor anterior de TensorFlow con su Keras y su NumPy (make anteriores): un solo sitio.
 ANTERIORES = {"tensorflow": "2.20.*", "tensorflow-cpu": "2.20.*", "keras": "3.12.*", "numpy": "2.2.*"}
@@ -62,7 +60,7 @@ def ejecutar_tarea(tarea: str) -> tuple[list[tuple[int, str, str]], int, int, st
     inicio = time.monotonic()
     cuadernos.ejecutar(nb, config.cuaderno_fuente(tarea).parent, omitir=False)
     segundos = time.monotonic() - inicio
-    marcadas = [(a, b) for a, b in zip(referencia.cells, nb.cells) if a.cell_type == "code" and MARCA_NBVAL in a.source]
+    marcadas = [(a, b) for a, b in zip(referencia.cells, nb.cells) if celdas.compara_salida(a)]
     distintas = sum(_texto(a).strip() != _texto(b).strip() for a, b in marcadas)
     primera = next(c for c in nb.cells if c.cell_type == "code")
     versiones = re.search(r"Listo: (.*?), semilla", _texto(primera))

@@ -20,11 +20,13 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from curso.progreso import RE_EJERCICIO, RE_PRUEBAS  # el kernel del alumno también las lee
+from curso.progreso import MARCA_EJERCICIO, MARCA_PRUEBAS, RE_EJERCICIO, RE_PRUEBAS  # el kernel del alumno las lee
 
 MARCA_CABECERA = "# CABECERA"  # la celda de preparación (``grader.mantenimiento.cabecera`` la genera)
 TITULO_CABECERA = '#@title Preparación del cuaderno: ejecuta esta celda primero { display-mode: "form" }'
-RE_RESPUESTA = re.compile(r"^<!-- RESPUESTA (?P<id>[a-z0-9_]+) \((?P<puntos>\d+) puntos?\) -->\s*$")
+MARCA_RESPUESTA = "<!-- RESPUESTA"
+RE_RESPUESTA = re.compile(rf"^{re.escape(MARCA_RESPUESTA)} (?P<id>[a-z0-9_]+) \((?P<puntos>\d+) puntos?\) -->\s*$")
+MARCA_NBVAL = "# NBVAL_CHECK_OUTPUT"  # nbval compara la salida guardada de esta celda (``make validar``, ``comparar``)
 MARCA_OMITIR = "# OMITIR_AL_CALIFICAR"
 ETIQUETA_OMITIR = "omitir-al-calificar"  # nbgrader (Execute.skip_cells_with_tag) y el calificador la saltan
 RE_PISTA = re.compile(r"<summary>\s*Pista\b", re.I)
@@ -50,6 +52,15 @@ class Marca:
     puntos: int = 0
 
     @property
+    def linea(self) -> str:
+        """La primera línea que lleva esta marca (lo contrario de ``marca``)."""
+        puntos = f"({self.puntos} punto{'' if self.puntos == 1 else 's'})"
+        return {"ejercicio": f"{MARCA_EJERCICIO} {self.ejercicio}",
+                "pruebas": f"{MARCA_PRUEBAS} {self.ejercicio} {puntos}",
+                "respuesta": f"{MARCA_RESPUESTA} {self.ejercicio} {puntos} -->",
+                "cabecera": MARCA_CABECERA}[self.tipo]
+
+    @property
     def grade_id(self) -> str:
         if self.tipo == "pruebas":
             return self.ejercicio + SUFIJO_PRUEBAS
@@ -62,6 +73,11 @@ def es_cabecera(celda) -> bool:
     """¿Es la celda de preparación que abre cada cuaderno (con o sin el título de formulario de Colab)?"""
     return celda.cell_type == "code" and celda.source.startswith(
         (MARCA_CABECERA, TITULO_CABECERA + "\n" + MARCA_CABECERA))
+
+
+def compara_salida(celda) -> bool:
+    """¿Lleva la celda una línea ``MARCA_NBVAL`` (nbval compara su salida con la guardada)?"""
+    return celda.cell_type == "code" and any(linea.strip() == MARCA_NBVAL for linea in celda.source.splitlines())
 
 
 def marca(celda) -> Marca | None:

@@ -92,8 +92,7 @@ def combinar_detalle(entrega, fuente) -> Combinado:
             avisos.append(f"Faltaba la celda «{gid}»: se restauró desde la fuente.")
         else:
             m = celdas.marca(celda)
-            texto = (f"# EJERCICIO {m.ejercicio}\n{config.STUB_CODIGO}" if m.tipo == "ejercicio"
-                     else f"<!-- RESPUESTA {m.ejercicio} ({m.puntos} puntos) -->\n{config.STUB_TEXTO}")
+            texto = f"{m.linea}\n{config.STUB_CODIGO if m.tipo == 'ejercicio' else config.STUB_TEXTO}"
             restaurada = (nbformat.v4.new_code_cell(texto) if celda.cell_type == "code"
                           else nbformat.v4.new_markdown_cell(texto))
             restaurada.metadata["nbgrader"] = copy.deepcopy(celda.metadata["nbgrader"])
