@@ -201,3 +201,30 @@ def test_clones_de_la_madre_aislados_entre_si():
         otro.destruir()
     finally:
         reserva.cerrar()
+
+
+@pytest.mark.parametrize("clonar", [False, True], ids=["kernel_propio", "clon_de_la_madre"])
+def test_los_topes_de_limites_rigen_dentro_del_kernel(clonar):
+    """Cada tope por proceso de ``Limites`` (``topes_de_proceso``; hoy, el de memoria) está en vigor dentro del
+    kernel, lanzado (``prlimit``) o clonado de la madre (``setrlimit``): un tope nuevo, añadido solo en
+    ``grader/nucleo/limites.py``, queda comprobado aquí en los dos caminos."""
+    from grader.motor.reserva import Reserva
+    from grader.nucleo.limites import Limites
+
+    limites = Limites(memoria_bytes=5 * 1024**3 + 7 * 4096)  # distinto del valor por defecto: no puede coincidir
+    topes = limites.topes_de_proceso()
+    leer = ("import resource\n"
+            f"print({{n: resource.getrlimit(getattr(resource, 'RLIMIT_' + n.upper())) for n in {sorted(topes)!r}}})")
+    reserva = Reserva(calificacion.aislamiento_para(config.RAIZ, limites), tamano=0, clonar=clonar)
+    try:
+        assert reserva.clona() == clonar, "la madre no pudo clonar (su error, arriba en stderr)"
+        kernel = reserva.tomar()
+        try:
+            texto = _ejecutar(kernel, leer)
+            # el clon anota su PID al nacer (cuando ya respondió, seguro que existe)
+            assert (kernel.privada / ejecucion.ARCHIVO_PID_CLON).exists() == clonar
+        finally:
+            kernel.destruir()
+    finally:
+        reserva.cerrar()
+    assert eval(texto) == {nombre: (valor, valor) for nombre, valor in topes.items()}, texto

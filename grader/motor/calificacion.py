@@ -86,7 +86,7 @@ def aislamiento_para(raiz_curso: Path, limites: Limites) -> ejecucion.Aislamient
         ocultar += [raiz / d for d in (config.DIR_FUENTES, config.DIR_ENTREGAS, config.DIR_CALIFICADOS,
                                        config.DIR_RETRO, ".git", "tests")]
         ocultar += list(raiz.glob(config.LIBRO + "*"))
-    return ejecucion.Aislamiento(ocultar=ocultar, memoria_bytes=limites.memoria_bytes, aislar=limites.aislar,
+    return ejecucion.Aislamiento(ocultar=ocultar, topes=limites.topes_de_proceso(), aislar=limites.aislar,
                                  disco_tmp_bytes=limites.disco_tmp_bytes,
                                  disco_trabajo_bytes=limites.disco_trabajo_bytes)
 

@@ -49,7 +49,7 @@ class Madre:
         tapar = [[r, tmp] for r in dict.fromkeys(["/tmp", str(cuadernos.DIR_KERNELS), "/dev/shm"])]
         visibles = [[str(privada), True]] + [[str(r), False] for r in self.aislamiento.rutas_bajo_tmp()]
         propios = [[str(cuadernos.carpeta_trabajo(privada)), self.aislamiento.disco_trabajo_bytes]]
-        return {"tapar": tapar, "visibles": visibles, "propios": propios, "memoria": self.aislamiento.memoria_bytes,
+        return {"tapar": tapar, "visibles": visibles, "propios": propios, "topes": self.aislamiento.topes,
                 "vigia": str(ejecucion.archivo_vigia(privada)),
                 "archivo_pid": str(privada / ejecucion.ARCHIVO_PID_CLON),
                 "variables_caja": self.aislamiento.VARIABLES_CAJA}

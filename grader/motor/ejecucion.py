@@ -54,11 +54,12 @@ class Aislamiento:
     un /tmp propio, sin ver las carpetas de ``ocultar`` (fuentes con pruebas ocultas, otras entregas, el libro)
     ni las de otros kernels. Su disco tiene tope: /tmp y /dev/shm son tmpfs de ``disco_tmp_bytes``, la carpeta
     de trabajo un tmpfs de ``disco_trabajo_bytes`` y /dev es de solo lectura. Siempre que exista ``prlimit``:
-    un tope de memoria virtual.
+    los ``topes`` por proceso (``Limites.topes_de_proceso``: el de memoria virtual), en el kernel lanzado
+    (``prefijo``) y en el clonado (``grader/motor/madre.py``).
     """
 
     ocultar: list[Path] = field(default_factory=list)
-    memoria_bytes: int = config.MEMORIA_KERNEL_BYTES
+    topes: dict[str, int] = field(default_factory=lambda: Limites().topes_de_proceso())
     aislar: bool = True
     disco_tmp_bytes: int = config.DISCO_TMP_BYTES
     disco_trabajo_bytes: int = config.DISCO_TRABAJO_BYTES
@@ -134,9 +135,13 @@ class Aislamiento:
             args += ["--setenv", nombre, valor]
         return args
 
+    def orden_prlimit(self) -> list[str]:
+        """``prlimit`` con los ``topes`` (sin el ``--`` final): lo que el kernel lanzado hereda antes de arrancar."""
+        return ["prlimit", *(f"--{nombre}={valor}" for nombre, valor in self.topes.items())]
+
     def prefijo(self, privada: Path) -> list[str]:
         """Orden que envuelve la del kernel."""
-        tope = ["prlimit", f"--as={self.memoria_bytes}", "--"] if self.tope_de_memoria() else []
+        tope = [*self.orden_prlimit(), "--"] if self.tope_de_memoria() else []
         tope += [sys.executable, "-I", str(Path(vigia.__file__).resolve()), str(archivo_vigia(privada)), "--"]
         return (self.caja(privada) + ["--"] + tope) if self.aislar else tope
 

@@ -126,6 +126,15 @@ def soltar_capacidades() -> None:
         raise OSError(f"no se soltaron todas las capacidades: {quedan}")
 
 
+def aplicar_topes(topes: dict) -> None:
+    """Pone a este proceso (y a lo que lance) los topes de ``Limites.topes_de_proceso``, blando = duro, como
+    ``prlimit`` al kernel lanzado: ``{"as": N}`` es ``RLIMIT_AS``. Sin capacidades, no se pueden volver a subir."""
+    import resource
+
+    for nombre, valor in topes.items():
+        resource.setrlimit(getattr(resource, f"RLIMIT_{nombre.upper()}"), (int(valor), int(valor)))
+
+
 def _morir_con_el_padre() -> None:
     _llamar("prctl", PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0)
 
@@ -217,9 +226,7 @@ def _esperar_kernel(kernel: int) -> tuple[int, int]:
 
 
 def _kernel(peticion: dict, fds: list[int]) -> None:
-    """El kernel: la entrada y salidas del proceso que lo pidió, su entorno, su tope de memoria e ipykernel."""
-    import resource
-
+    """El kernel: la entrada y salidas del proceso que lo pidió, su entorno, sus topes e ipykernel."""
     _morir_con_el_padre()
     for destino, fd in enumerate(fds):
         os.dup2(fd, destino)
@@ -227,7 +234,7 @@ def _kernel(peticion: dict, fds: list[int]) -> None:
     os.environ.clear()
     os.environ.update(peticion["entorno"])
     os.chdir(peticion["cwd"])
-    resource.setrlimit(resource.RLIMIT_AS, (peticion["memoria"], peticion["memoria"]))
+    aplicar_topes(peticion["topes"])
     if "numpy" in sys.modules:  # como en un proceso nuevo: el azar de numpy no se comparte entre clones
         sys.modules["numpy"].random.seed()
     import ipykernel_launcher
@@ -252,7 +259,8 @@ def _kernel(peticion: dict, fds: list[int]) -> None:
 
 
 def _prueba(peticion: dict) -> None:
-    """Un clon de prueba que se encierra y suelta capacidades sin ejecutar nada: falla aquí, no con un alumno."""
+    """Un clon de prueba que se encierra, suelta capacidades y se pone los topes sin ejecutar nada: falla aquí,
+    no con un alumno."""
     pid = os.fork()
     if pid == 0:
         try:
@@ -262,6 +270,7 @@ def _prueba(peticion: dict) -> None:
             if hijo == 0:
                 montar_proc()
                 soltar_capacidades()
+                aplicar_topes(peticion["topes"])
                 os._exit(0)
             os._exit(os.waitstatus_to_exitcode(os.waitpid(hijo, 0)[1]))
         except BaseException as e:

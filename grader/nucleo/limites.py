@@ -28,6 +28,16 @@ class Limites:
     def a_dict(self) -> dict:
         return asdict(self)
 
+    def topes_de_proceso(self) -> dict[str, int]:
+        """Los topes del sistema (``setrlimit``) de cada kernel que califica: nombre → valor (blando = duro).
+
+        La única tabla de topes por proceso: el nombre es el de la opción de ``prlimit`` (``--as``) y el de
+        ``resource.RLIMIT_AS`` en minúsculas. ``grader.motor.ejecucion`` los pasa a ``prlimit`` (kernel lanzado) y
+        ``grader/motor/madre.py`` a ``setrlimit`` (kernel clonado), antes de que el kernel ejecute nada; un tope
+        nuevo se añade solo aquí (``tests/test_aislamiento.py`` lee cada uno dentro de los dos kernels).
+        """
+        return {"as": self.memoria_bytes}  # memoria virtual
+
     def describir(self) -> str:
         """Una línea en español para el instructor."""
         return (f"{self.tiempo_por_celda_s} s por celda, {self.tiempo_total_s} s por cuaderno, "
