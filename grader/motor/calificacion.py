@@ -68,8 +68,6 @@ class EvidenciaDeEjecucion:
                                  self.registro.fichas.get(indice, []))
 
 
-
-
 class FaltaAislamiento(RuntimeError):
     """Se pidió calificar aislado y en esta máquina no está bubblewrap."""
 
@@ -184,47 +182,84 @@ def evaluar_entrega(entrega: Path, fuente: Path, alumno: str, tarea: str, carpet
     limites = limites or Limites()
     inicio = time.monotonic()
     nb_fuente = nbformat.read(fuente, as_version=4)
-    resultado = Resultado(alumno, tarea, "ok", limites=limites.a_dict())
-    if not limites.aislar:
-        resultado.marcar("sin_aislamiento")
-        resultado.avisos.append("Calificada SIN aislamiento (--sin-aislamiento): el código del alumno se ejecutó "
-                                "con acceso a la red y a los archivos del usuario que califica"
-                                + ("." if ejecucion.Aislamiento.tope_de_memoria() else " y sin tope de memoria."))
+    resultado = _resultado_inicial(alumno, tarea, limites)
     try:
-        combinado = combinar_detalle(leer_entrega(entrega), nb_fuente)
-        nb = combinado.nb
-        resultado.avisos += combinado.avisos
-        if combinado.restauradas:
-            resultado.marcar("celdas_restauradas")
-        if limites.aislar and not ejecucion.Aislamiento.disponible():
-            raise FaltaAislamiento(FaltaAislamiento.MENSAJE)
+        nb = _combinar(leer_entrega(entrega), nb_fuente, resultado)
+        _exigir_aislamiento(limites)
         fichas = integridad.instrumentar(nb)
-        registro = ejecutar_cuaderno(nb, reserva.tomar() if reserva is not None else None, fuente, limites)
-        if not registro.arranco and reserva is not None:  # ninguna celda se ejecutó: otra vez, con un kernel nuevo
-            registro = ejecutar_cuaderno(nb, None, fuente, limites)
+        registro = _ejecutar_con_un_reintento(nb, fuente, limites, reserva)
         integridad.restaurar(nb, fichas)
         causa = fallo_propio(nb, registro, limites)
         if causa is not None:
             marcar_error_interno(resultado, nb_fuente, causa)
         else:
             _puntuar_ejecucion(resultado, nb, nb_fuente, EvidenciaDeEjecucion(registro, fichas, limites))
-        carpeta.mkdir(parents=True, exist_ok=True)
-        nbformat.write(nb, carpeta / f"{tarea}.ipynb")
-        resultado.segundos_fijos = round(time.monotonic() - inicio - registro.segundos_alumno(nb), 2)
-        resultado.segundos_espera_kernel = registro.segundos_espera_kernel
-        resultado.segundos_cpu_kernel = registro.cpu_kernel_s
+        _guardar_cuaderno(nb, carpeta, tarea)
+        _anotar_tiempos(resultado, registro, nb, inicio)
     except EntregaInvalida as e:
-        resultado.estado, resultado.mensaje = "archivo_invalido", str(e)
-        resultado.marcar("archivo_invalido")
-        if isinstance(e, EntregaNoRegular):
-            resultado.marcar("entrega_no_regular")
-        resultado.notas = notas_a_cero(nb_fuente, str(e))
+        _marcar_invalida(resultado, nb_fuente, e)
     except FaltaAislamiento as e:
         marcar_error_interno(resultado, nb_fuente, str(e))
     except Exception as e:  # el lote sigue con los demás alumnos
         marcar_error_interno(resultado, nb_fuente, f"error inesperado del calificador: {type(e).__name__}: {e}")
     resultado.segundos = round(time.monotonic() - inicio, 2)
     return resultado
+
+
+def _resultado_inicial(alumno: str, tarea: str, limites: Limites) -> Resultado:
+    """El resultado antes de ejecutar nada: «ok» y, si se califica sin aislamiento, su bandera y su aviso."""
+    resultado = Resultado(alumno, tarea, "ok", limites=limites.a_dict())
+    if not limites.aislar:
+        resultado.marcar("sin_aislamiento")
+        resultado.avisos.append("Calificada SIN aislamiento (--sin-aislamiento): el código del alumno se ejecutó "
+                                "con acceso a la red y a los archivos del usuario que califica"
+                                + ("." if ejecucion.Aislamiento.tope_de_memoria() else " y sin tope de memoria."))
+    return resultado
+
+
+def _combinar(entregado, nb_fuente, resultado: Resultado):
+    """Las respuestas de la entrega en las celdas de la fuente; sus avisos (y celdas restauradas) al resultado."""
+    combinado = combinar_detalle(entregado, nb_fuente)
+    resultado.avisos += combinado.avisos
+    if combinado.restauradas:
+        resultado.marcar("celdas_restauradas")
+    return combinado.nb
+
+
+def _exigir_aislamiento(limites: Limites) -> None:
+    """Lanza ``FaltaAislamiento`` si se pidió aislar y esta máquina no tiene con qué."""
+    if limites.aislar and not ejecucion.Aislamiento.disponible():
+        raise FaltaAislamiento(FaltaAislamiento.MENSAJE)
+
+
+def _ejecutar_con_un_reintento(nb, fuente: Path, limites: Limites, reserva) -> ejecucion.Registro:
+    """Ejecuta ``nb`` en un kernel de la reserva; si ese kernel no llegó a responder, una vez más en uno nuevo."""
+    registro = ejecutar_cuaderno(nb, reserva.tomar() if reserva is not None else None, fuente, limites)
+    if not registro.arranco and reserva is not None:  # ninguna celda se ejecutó: no es culpa del alumno
+        registro = ejecutar_cuaderno(nb, None, fuente, limites)
+    return registro
+
+
+def _guardar_cuaderno(nb, carpeta: Path, tarea: str) -> None:
+    """Deja el cuaderno ejecutado en ``carpeta/<tarea>.ipynb``."""
+    carpeta.mkdir(parents=True, exist_ok=True)
+    nbformat.write(nb, carpeta / f"{tarea}.ipynb")
+
+
+def _anotar_tiempos(resultado: Resultado, registro: ejecucion.Registro, nb, inicio: float) -> None:
+    """Coste fijo (lo que no fue ejecutar celdas del alumno), espera al kernel y su CPU."""
+    resultado.segundos_fijos = round(time.monotonic() - inicio - registro.segundos_alumno(nb), 2)
+    resultado.segundos_espera_kernel = registro.segundos_espera_kernel
+    resultado.segundos_cpu_kernel = registro.cpu_kernel_s
+
+
+def _marcar_invalida(resultado: Resultado, nb_fuente, error: EntregaInvalida) -> None:
+    """La entrega no se pudo leer (o no es un archivo normal): todo a 0 con el motivo."""
+    resultado.estado, resultado.mensaje = "archivo_invalido", str(error)
+    resultado.marcar("archivo_invalido")
+    if isinstance(error, EntregaNoRegular):
+        resultado.marcar("entrega_no_regular")
+    resultado.notas = notas_a_cero(nb_fuente, str(error))
 
 
 def _puntuar_ejecucion(resultado: Resultado, nb, nb_fuente, ev: EvidenciaDeEjecucion) -> None:
