@@ -81,26 +81,39 @@ def test_si_la_madre_muere_se_sigue_sin_clonar(capsys):
         reserva.cerrar()
 
 
-def test_un_kernel_de_la_reserva_que_no_arranca_no_cuesta_la_nota(copia_curso_minimo):
-    """Si el kernel que da la reserva muere antes de responder, la entrega se califica con uno nuevo."""
+def test_un_kernel_de_la_reserva_que_no_arranca_no_cuesta_la_nota(copia_curso_minimo, monkeypatch):
+    """Si el kernel que da la reserva muere antes de responder, la entrega se califica con uno nuevo: se lanza
+    exactamente un kernel más después de tomar el muerto, y con él sale la nota máxima."""
     from tests.conftest import TAREA_MINIMA
 
     fuente = config.cuaderno_fuente(TAREA_MINIMA, copia_curso_minimo)
     reserva = Reserva(calificacion.aislamiento_para(copia_curso_minimo, Limites()), tamano=0)
-    tomar = reserva.tomar
+    tomar, lanzar = reserva.tomar, ejecucion.lanzar_kernel
+    muertos, relanzados = [], []
 
     def tomar_muerto():
         kernel = tomar()
         kernel.km.provisioner.process.kill()
         kernel.km.provisioner.process.wait()
+        muertos.append(kernel)
+        return kernel
+
+    def lanzar_espiado(*args, **kwargs):
+        kernel = lanzar(*args, **kwargs)
+        if muertos:  # lanzado después de dar el muerto: no es un kernel de la reserva (tamaño 0)
+            relanzados.append(kernel)
         return kernel
 
     reserva.tomar = tomar_muerto
+    monkeypatch.setattr(ejecucion, "lanzar_kernel", lanzar_espiado)
     try:
         r = calificacion.calificar_entrega(fuente, fuente, "ana", TAREA_MINIMA,
                                            copia_curso_minimo / config.DIR_CALIFICADOS / "ana", reserva=reserva)
     finally:
         reserva.cerrar()
+    assert len(muertos) == 1, "la entrega pide un solo kernel a la reserva"
+    assert len(relanzados) == 1, f"se esperaba un reintento con un kernel nuevo; hubo {len(relanzados)}"
+    assert relanzados[0].privada != muertos[0].privada
     automaticas = [n for n in r.notas if n.puntos is not None]
     assert r.estado == "ok" and automaticas and all(n.puntos == n.maximo for n in automaticas), r.mensaje
 
