@@ -58,14 +58,19 @@ CELDAS_MINIMAS = [
 TAREA_MINIMA = "99_minimo"
 
 
-def crear_curso_minimo(raiz: Path) -> Path:
-    """Escribe ``solutions/99_minimo/99_minimo.ipynb`` (preparado y ejecutado) bajo ``raiz``."""
+def cuaderno_minimo():
+    """La fuente de la tarea mínima preparada (marcas, metadatos nbgrader, celdas generadas), sin ejecutar."""
     nb = nbformat.v4.new_notebook(cells=[
         nbformat.v4.new_markdown_cell(texto) if tipo == "markdown" else nbformat.v4.new_code_cell(texto)
         for tipo, texto in CELDAS_MINIMAS
     ])
     fuentes.preparar(nb, TAREA_MINIMA)
-    cuadernos.escribir(nb, config.cuaderno_fuente(TAREA_MINIMA, raiz))
+    return nb
+
+
+def crear_curso_minimo(raiz: Path) -> Path:
+    """Escribe ``solutions/99_minimo/99_minimo.ipynb`` (preparado y ejecutado) bajo ``raiz``."""
+    cuadernos.escribir(cuaderno_minimo(), config.cuaderno_fuente(TAREA_MINIMA, raiz))
     assert fuentes.ejecutar(TAREA_MINIMA, raiz) == []
     return config.cuaderno_fuente(TAREA_MINIMA, raiz)
 
