@@ -128,10 +128,23 @@ def leer_entrega(ruta: Path):
         raise EntregaInvalida(f"{ruta.name} es JSON pero no es un cuaderno de Jupyter (no tiene celdas).")
     try:
         nb = nbformat.reads(texto, as_version=4)
-        nbformat.validator.normalize(nb)
     except Exception as e:  # nbformat lanza varios tipos según la versión del archivo
         raise EntregaInvalida(f"{ruta.name} no es un cuaderno de Jupyter válido: {e}") from None
+    try:  # nbformat.reads solo anota en su registro lo que no cumple el esquema (p. ej. un «source» que no es texto)
+        nbformat.validate(nb, relax_add_props=True)
+    except nbformat.ValidationError as e:
+        raise EntregaInvalida(f"{ruta.name} no es un cuaderno de Jupyter válido: {_donde(e)} no tiene el formato de "
+                              "Jupyter. Vuelve a descargar el cuaderno desde Jupyter o Colab y entrégalo de nuevo."
+                              ) from None
     return nb
+
+
+def _donde(error) -> str:
+    """La parte del cuaderno que no cumple el esquema de nbformat («la celda 5» o «su estructura»)."""
+    ruta = list(error.absolute_path)
+    if len(ruta) >= 2 and ruta[0] == "cells" and isinstance(ruta[1], int):
+        return f"la celda {ruta[1] + 1}"
+    return "su estructura"
 
 
 def _es_script(texto: str) -> bool:
