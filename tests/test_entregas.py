@@ -41,18 +41,6 @@ def test_celdas_omitidas_no_se_ejecutan_al_calificar(copia_curso_minimo):
     assert omitidas and all(c.execution_count is None and not c.outputs for c in omitidas)
 
 
-def test_celda_omitida_sin_su_marca_tampoco_se_ejecuta(copia_curso_minimo):
-    nb = fuente_minima(copia_curso_minimo)
-    for celda in nb.cells:
-        if celdas.se_omite(celda):
-            celda.source = celda.source.replace("# OMITIR_AL_CALIFICAR\n", "")
-    r = _calificar(copia_curso_minimo, "olga", nb)
-    ejecutado = nbformat.read(copia_curso_minimo / "autograded/olga" / TAREA_MINIMA / f"{TAREA_MINIMA}.ipynb", 4)
-    lenta = next(c for c in ejecutado.cells if "lento = True" in c.source)
-    assert lenta.execution_count is None and not lenta.outputs
-    assert any("perdió su marca" in a for a in r.avisos)
-
-
 def test_version_en_blanco_vale_cero_sin_romper(copia_curso_minimo):
     blanco = nbformat.read(config.cuaderno_publicado(TAREA_MINIMA, copia_curso_minimo), as_version=4)
     r = _calificar(copia_curso_minimo, "beto", blanco)
@@ -102,16 +90,6 @@ def test_pruebas_modificadas_por_el_alumno_se_reemplazan(copia_curso_minimo):
     r = _calificar(copia_curso_minimo, "gabi", nb)
     assert _puntos(r)["ej99_suma"] == 0
     assert "se esperaba 15" in r.notas[0].mensaje
-
-
-def test_celda_falsa_con_puntos_no_cuenta(copia_curso_minimo):
-    nb = fuente_minima(copia_curso_minimo)
-    falsa = nbformat.v4.new_code_cell("pass")
-    falsa.metadata["nbgrader"] = {"grade": True, "solution": False, "locked": True, "points": 100,
-                                  "grade_id": "regalo", "schema_version": 3}
-    nb.cells.append(falsa)
-    r = _calificar(copia_curso_minimo, "hugo", nb)
-    assert r.maximo == 6 and r.puntos == 5
 
 
 def test_respuesta_erronea_pierde_solo_sus_puntos_con_mensaje(copia_curso_minimo):
