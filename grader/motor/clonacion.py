@@ -45,10 +45,11 @@ class Madre:
 
     def _peticion(self, privada: Path) -> dict:
         """Lo que necesita un clon para encerrarse en ``privada`` (sin entorno ni argumentos: los pone ``pedir``)."""
-        tmp = self.aislamiento.disco_tmp_bytes
-        tapar = [[r, tmp] for r in dict.fromkeys(["/tmp", str(cuadernos.DIR_KERNELS), "/dev/shm"])]
+        # los tmpfs con tope de su caja: los de fuera de ``privada`` antes de volver a verla, los de dentro después
+        tapas = self.aislamiento.tapas(privada)
+        tapar = [[r, b] for r, b in tapas.items() if not Path(r).is_relative_to(privada)]
+        propios = [[r, b] for r, b in tapas.items() if Path(r).is_relative_to(privada)]
         visibles = [[str(privada), True]] + [[str(r), False] for r in self.aislamiento.rutas_bajo_tmp()]
-        propios = [[str(cuadernos.carpeta_trabajo(privada)), self.aislamiento.disco_trabajo_bytes]]
         return {"tapar": tapar, "visibles": visibles, "propios": propios, "topes": self.aislamiento.topes,
                 "vigia": str(ejecucion.archivo_vigia(privada)),
                 "archivo_pid": str(privada / ejecucion.ARCHIVO_PID_CLON),

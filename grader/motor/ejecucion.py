@@ -51,9 +51,9 @@ class Aislamiento:
     """Límites del kernel que ejecuta código de un alumno.
 
     Con ``aislar`` (bubblewrap): sin red, con el sistema de archivos de solo lectura salvo su carpeta privada y
-    un /tmp propio, sin ver las carpetas de ``ocultar`` (fuentes con pruebas ocultas, otras entregas, el libro)
-    ni las de otros kernels. Su disco tiene tope: /tmp y /dev/shm son tmpfs de ``disco_tmp_bytes``, la carpeta
-    de trabajo un tmpfs de ``disco_trabajo_bytes`` y /dev es de solo lectura. Siempre que exista ``prlimit``:
+    un /tmp propio, sin ver las carpetas de ``ocultar`` (fuentes con pruebas ocultas, otras entregas, el libro:
+    vacías y de solo lectura) ni las de otros kernels. Su disco tiene tope: los tmpfs de ``tapas`` (/tmp, /dev/shm,
+    la carpeta de los kernels y la de trabajo) y /dev es de solo lectura. Siempre que exista ``prlimit``:
     los ``topes`` por proceso (``Limites.topes_de_proceso``: el de memoria virtual), en el kernel lanzado
     (``prefijo``) y en el clonado (``grader/motor/madre.py``).
     """
@@ -78,9 +78,23 @@ class Aislamiento:
             return False
         return "--size" in ayuda.stdout + ayuda.stderr
 
-    def _con_tope(self, bytes_: int) -> list[str]:
-        """``--size N`` para el siguiente ``--tmpfs`` (nada si este bubblewrap no lo admite)."""
-        return ["--size", str(bytes_)] if self.tope_de_disco() else []
+    def tapas(self, privada: Path | None) -> dict[str, int]:
+        """Carpetas que el kernel ve como un tmpfs vacío y propio, con su tope en bytes (en orden de montaje).
+
+        La única lista de topes de disco: la usan su caja de bubblewrap (``caja``) y el encierro de un clon
+        (``grader.motor.clonacion``). /dev/shm, /tmp y la de los kernels con ``disco_tmp_bytes``; la de trabajo de
+        ``privada`` con ``disco_trabajo_bytes``. Sin ``privada`` (la madre), solo /dev/shm y /tmp.
+        """
+        tapas = {"/dev/shm": self.disco_tmp_bytes, "/tmp": self.disco_tmp_bytes}
+        if privada is not None:
+            tapas.setdefault(str(DIR_KERNELS), self.disco_tmp_bytes)
+            tapas[str(carpeta_trabajo(privada))] = self.disco_trabajo_bytes
+        return tapas
+
+    def _tmpfs(self, tapas: dict[str, int], ruta: Path | str) -> list[str]:
+        """``--tmpfs ruta`` con su tope de ``tapas`` (``--size``, si este bubblewrap lo admite)."""
+        tope = ["--size", str(tapas[str(ruta)])] if self.tope_de_disco() else []
+        return [*tope, "--tmpfs", str(ruta)]
 
     @staticmethod
     def tope_de_memoria() -> bool:
@@ -111,26 +125,26 @@ class Aislamiento:
             # la madre, lanzada por root, solo conserva la que Linux exige para que sus clones se mapeen a root
             # en su espacio de usuario (el clon la pierde, con todas las demás, antes de ejecutar nada)
             args += ["--cap-add", "CAP_SETFCAP"]
+        tapas = self.tapas(privada)
         # /dev propio de solo lectura (sus dispositivos siguen sirviendo) y /dev/shm con tope: sin ellos, /dev sería
         # un tmpfs escribible sin límite
-        args += ["--ro-bind", "/", "/", "--dev", "/dev", *self._con_tope(self.disco_tmp_bytes), "--tmpfs", "/dev/shm",
-                 "--remount-ro", "/dev"]
+        args += ["--ro-bind", "/", "/", "--dev", "/dev", *self._tmpfs(tapas, "/dev/shm"), "--remount-ro", "/dev"]
         # sin espacio de PID propio (la madre) se queda el /proc del sistema: los clones montan el suyo, y Linux
         # solo lo permite si ya ven uno entero (el de bubblewrap tapa partes); la madre escribe en él sus mapas
         args += ["--unshare-pid", "--proc", "/proc"] if pid_propio else ["--bind", "/proc", "/proc"]
-        args += [*self._con_tope(self.disco_tmp_bytes), "--tmpfs", "/tmp"]
+        args += self._tmpfs(tapas, "/tmp")
         for ruta in self.rutas_bajo_tmp():
             args += ["--ro-bind", str(ruta), str(ruta)]
         for ruta in self.ocultar:
-            if ruta.is_dir():
-                args += ["--tmpfs", str(ruta)]
+            if ruta.is_dir():  # vacía y de solo lectura: escribible, sería un disco sin tope (y, en la caja de la
+                args += ["--tmpfs", str(ruta), "--remount-ro", str(ruta)]  # madre, compartido por sus clones)
             elif ruta.exists():
                 args += ["--ro-bind", "/dev/null", str(ruta)]
         if privada is None:
             args += ["--bind", str(DIR_KERNELS), str(DIR_KERNELS)]
         else:
-            args += ["--tmpfs", str(DIR_KERNELS), "--bind", str(privada), str(privada),
-                     *self._con_tope(self.disco_trabajo_bytes), "--tmpfs", str(carpeta_trabajo(privada))]
+            args += [*self._tmpfs(tapas, DIR_KERNELS), "--bind", str(privada), str(privada),
+                     *self._tmpfs(tapas, carpeta_trabajo(privada))]
         for nombre, valor in self.VARIABLES_CAJA.items():
             args += ["--setenv", nombre, valor]
         return args
