@@ -16,7 +16,7 @@ import nbformat
 import pytest
 
 from curso import config
-from grader.motor import lote
+from grader.motor import canario, lote
 from tests.conftest import TAREA_MINIMA, entregar, fuente_minima
 
 CURSO_ROTO = 'raise ImportError("paquete del curso roto a propósito")\n'
@@ -48,7 +48,7 @@ def test_entorno_roto_se_detiene_con_su_causa_y_no_escribe_nada(copia_curso_mini
     raiz, csv = copia_curso_minimo, tmp_path / "notas.csv"
     _clase(raiz)
     antes = _estado(raiz, csv)
-    with pytest.raises(lote.CanarioFallido) as e:
+    with pytest.raises(canario.CanarioFallido) as e:
         lote.calificar_carpeta(raiz / config.DIR_ENTREGAS, [TAREA_MINIMA], csv=csv, raiz=raiz, progreso=False)
     mensaje = str(e.value)
     assert "No se calificó nada" in mensaje and "la solución de referencia debía sacar la nota máxima" in mensaje
@@ -107,7 +107,7 @@ def test_canario_sin_version_del_alumno_lo_dice(copia_curso_minimo, tmp_path):
     _clase(raiz)
     config.cuaderno_publicado(TAREA_MINIMA, raiz).unlink()
     antes = _estado(raiz, tmp_path / "n.csv")
-    with pytest.raises(lote.CanarioFallido, match="python -m grader publicar 99_minimo"):
+    with pytest.raises(canario.CanarioFallido, match="python -m grader publicar 99_minimo"):
         lote.calificar_carpeta(raiz / config.DIR_ENTREGAS, [TAREA_MINIMA], csv=tmp_path / "n.csv", raiz=raiz,
                                progreso=False)
     assert _estado(raiz, tmp_path / "n.csv") == antes

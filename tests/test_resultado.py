@@ -12,7 +12,7 @@ import pytest
 
 from grader.informes import libro
 from grader.mantenimiento import cabecera
-from grader.motor import calificacion, ejecucion, lote
+from grader.motor import calificacion, canario, ejecucion, lote
 from grader.nucleo import entregas, resultado
 from grader.nucleo.limites import Limites
 from grader.nucleo.resultado import NotaEjercicio, Resultado
@@ -214,10 +214,10 @@ def test_cabecera_que_falla_es_un_fallo_del_calificador():
 
 
 def test_canario_juzga_solucion_y_blanco():
-    assert lote.fallo_canario(_resultado(puntos=(3, 3)), "solucion") is None
-    assert lote.fallo_canario(_resultado(puntos=(0, 0)), "blanco") is None
-    mal = lote.fallo_canario(_resultado(puntos=(3, 0)), "solucion")
+    assert canario.fallo_canario(_resultado(puntos=(3, 3)), "solucion") is None
+    assert canario.fallo_canario(_resultado(puntos=(0, 0)), "blanco") is None
+    mal = canario.fallo_canario(_resultado(puntos=(3, 0)), "solucion")
     assert "la solución de referencia debía sacar la nota máxima y sacó 3/6" in mal and "ej1" in mal
-    assert "versión del alumno en blanco debía sacar 0" in lote.fallo_canario(_resultado(puntos=(3, 0)), "blanco")
+    assert "versión del alumno en blanco debía sacar 0" in canario.fallo_canario(_resultado(puntos=(3, 0)), "blanco")
     interno = _resultado("error_interno", puntos=(0, 0), mensaje="La celda de preparación (cabecera) falló")
-    assert "cabecera" in lote.fallo_canario(interno, "blanco")
+    assert "cabecera" in canario.fallo_canario(interno, "blanco")

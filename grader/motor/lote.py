@@ -1,11 +1,13 @@
 """Calificar una clase entera: muchas entregas repartidas entre procesos locales o un clúster de Dask.
 
-- ``buscar_trabajos``: qué archivo calificar de cada alumno y tarea (con aviso si tiene otro nombre).
-- Un **ejecutor** inyectado reparte los trabajos: ``EjecutorEnProceso`` (uno a uno), ``EjecutorLocal``
-  (procesos de esta máquina) o ``EjecutorDask`` (``LocalCluster`` o un clúster ``tcp://…``). En cada proceso
-  trabajador, una ``Reserva`` tiene el siguiente kernel arrancado.
-- Un solo **escritor** (este proceso) escribe ``resultado.json`` y el libro de nbgrader a medida que
-  termina cada trabajo; al final, los CSV (largo y ancho para Moodle/Canvas) y un resumen en español.
+- ``explorar``: qué archivo calificar de cada alumno y tarea (con aviso si tiene otro nombre) y qué archivos
+  están fuera de sitio.
+- Un **ejecutor** inyectado (``grader.motor.ejecutores``) reparte los trabajos. Este proceso lee cada entrega
+  sin fiarse y envía sus bytes en un ``Paquete``; el trabajador califica con su propia copia del curso y
+  devuelve el resultado y el cuaderno ejecutado (no hace falta un sistema de archivos compartido).
+- Antes, el **canario** (``grader.motor.canario``) comprueba el entorno en cada trabajador.
+- Un solo **escritor** (este proceso) escribe el cuaderno ejecutado, ``resultado.json`` y el libro de nbgrader
+  a medida que termina cada trabajo; al final, los CSV (largo y ancho para Moodle/Canvas) y un resumen.
 - ``reconstruir`` rehace libro y CSV solo a partir de los ``resultado.json``.
 - Una entrega ya calificada con la misma huella (entrega + fuente + límites) no se vuelve a calificar
   (salvo con ``forzar``).
@@ -14,13 +16,11 @@ from __future__ import annotations
 
 import hashlib
 import json
-import logging
 import os
 import stat
-import tempfile
 import time
 from collections import Counter, defaultdict
-from concurrent.futures import Future, ProcessPoolExecutor, as_completed
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -28,13 +28,18 @@ import nbformat
 
 from curso import config
 from grader.informes import libro
-from grader.motor import calificacion
+from grader.motor import calificacion, ejecutores
+from grader.motor.canario import comprobar_entorno
+from grader.motor.ejecutores import Ejecutor
 from grader.nucleo import celdas, entregas, puntuacion
 from grader.nucleo import resultado as registros
 from grader.nucleo.limites import Limites
 from grader.nucleo.resultado import BANDERAS, ESTADOS, Resultado
 
 NOMBRE_RESULTADO = registros.NOMBRE
+
+# Nombres de antes que aún usa tests/test_reserva.py (sobran cuando los tome de grader.motor.ejecutores).
+_RESERVAS, _reserva, EjecutorEnProceso = ejecutores._RESERVAS, ejecutores._reserva, ejecutores.EjecutorEnProceso
 
 
 @dataclass(frozen=True)
@@ -214,49 +219,42 @@ def _contenido(trabajo: Trabajo) -> bytes:
         return str(e).encode()
 
 
-# ---------------------------------------------------------------- en cada proceso trabajador
-
-_RESERVAS: dict = {}
+# ---------------------------------------------------------------- lo que resuelve el instructor y lo que envía
 
 
-def _reserva(raiz: Path, limites: Limites):
-    """La reserva de kernels de este proceso para este curso y estos límites (se crea la primera vez)."""
-    from grader.motor import ejecucion, reserva
-
-    if limites.aislar and not ejecucion.Aislamiento.disponible():
-        return None  # evaluar_entrega lo dirá en el resultado
-    clave = (str(raiz), limites)
-    if clave not in _RESERVAS:
-        _RESERVAS[clave] = reserva.Reserva(calificacion.aislamiento_para(raiz, limites), config.KERNELS_EN_RESERVA)
-        _RESERVAS[clave].llenar()
-    return _RESERVAS[clave]
+def _sin_kernel(trabajo: Trabajo, raiz: Path, limites: Limites, estado: str, mensaje: str,
+                por_ejercicio: str = "") -> Resultado:
+    """Un Resultado sin abrir la entrega (``sin_entrega`` o ``archivo_invalido``): cada ejercicio vale 0 con
+    ``por_ejercicio`` (o ``mensaje``) como motivo."""
+    nb_fuente = nbformat.read(config.cuaderno_fuente(trabajo.tarea, raiz), as_version=4)
+    return Resultado(trabajo.alumno, trabajo.tarea, estado, mensaje,
+                     puntuacion.notas_a_cero(nb_fuente, por_ejercicio or mensaje), limites=limites.a_dict())
 
 
-def cerrar_reservas() -> None:
-    """Destruye los kernels de reserva de este proceso que no llegaron a usarse."""
-    while _RESERVAS:
-        _RESERVAS.popitem()[1].cerrar()
+def _invalida(trabajo: Trabajo, raiz: Path, limites: Limites, mensaje: str, no_regular: bool) -> Resultado:
+    r = _sin_kernel(trabajo, raiz, limites, "archivo_invalido", mensaje)
+    r.marcar("archivo_invalido")
+    if no_regular:
+        r.marcar("entrega_no_regular")
+    return r
 
 
-def ejecutar_trabajo(trabajo: Trabajo, raiz: Path, limites: Limites, firma: str) -> Resultado:
-    """Califica un Trabajo sin escribir resultado.json (lo escribe el escritor). Función de nivel superior
-    para poder enviarla a otro proceso o a un trabajador de Dask."""
-    fuente = config.cuaderno_fuente(trabajo.tarea, raiz)
+def preparar(trabajo: Trabajo, raiz: Path, limites: Limites, curso: Path | None) -> Resultado | ejecutores.Paquete:
+    """Lo que el instructor resuelve sin kernel (sin entrega, algo que no es una entrega legible) o el
+    ``Paquete`` con los bytes de la entrega, leídos sin fiarse, para un trabajador cuyo curso está en ``curso``."""
     if trabajo.entrega is None:
-        nb_fuente = nbformat.read(fuente, as_version=4)
-        r = Resultado(trabajo.alumno, trabajo.tarea, "sin_entrega", "No hay entrega de esta tarea.",
-                      puntuacion.notas_a_cero(nb_fuente, "Sin entrega."), limites=limites.a_dict())
-    elif trabajo.problema:  # no se abre nada: lo que hay no es una entrega que se pueda leer
-        nb_fuente = nbformat.read(fuente, as_version=4)
-        r = Resultado(trabajo.alumno, trabajo.tarea, "archivo_invalido", trabajo.problema,
-                      puntuacion.notas_a_cero(nb_fuente, trabajo.problema), limites=limites.a_dict())
-        r.marcar("archivo_invalido")
-        if trabajo.no_regular:
-            r.marcar("entrega_no_regular")
-    else:
-        r = calificacion.evaluar_entrega(trabajo.entrega, fuente, trabajo.alumno, trabajo.tarea,
-                                         carpeta_resultado(raiz, trabajo.alumno, trabajo.tarea), limites,
-                                         reserva=_reserva(raiz, limites))
+        return _sin_kernel(trabajo, raiz, limites, "sin_entrega", "No hay entrega de esta tarea.", "Sin entrega.")
+    if trabajo.problema:
+        return _invalida(trabajo, raiz, limites, trabajo.problema, trabajo.no_regular)
+    try:
+        datos = entregas.leer_bytes_seguro(trabajo.entrega)
+    except entregas.EntregaInvalida as e:
+        return _invalida(trabajo, raiz, limites, str(e), isinstance(e, entregas.EntregaNoRegular))
+    return ejecutores.Paquete.de(trabajo.alumno, trabajo.tarea, trabajo.entrega.name, datos, raiz, limites, curso)
+
+
+def completar(r: Resultado, trabajo: Trabajo, firma: str) -> Resultado:
+    """Lo que sabe el instructor y no el trabajador: huella, archivos fuera de sitio, aviso y renombrada."""
     r.huella = firma
     r.extraviados = list(trabajo.extraviados)
     if trabajo.aviso:
@@ -266,118 +264,12 @@ def ejecutar_trabajo(trabajo: Trabajo, raiz: Path, limites: Limites, firma: str)
     return r
 
 
-# ---------------------------------------------------------------- ejecutores
-
-
-class EjecutorEnProceso:
-    """Califica en este mismo proceso, uno a uno (``--trabajos 1``)."""
-
-    nombre = "en este proceso"
-
-    def enviar(self, funcion, *args) -> Future:
-        futuro: Future = Future()
-        futuro.funcion, futuro.args = funcion, args
-        return futuro
-
-    def enviar_a_cada_trabajador(self, funcion, *args) -> list:
-        """La misma tarea en cada trabajador (aquí, este proceso)."""
-        return [self.enviar(funcion, *args)]
-
-    def terminados(self, futuros):
-        for futuro in futuros:
-            try:
-                futuro.set_result(futuro.funcion(*futuro.args))
-            except Exception as e:  # pragma: no cover - evaluar_entrega no lanza
-                futuro.set_exception(e)
-            yield futuro
-
-    def reiniciar(self) -> None:
-        pass
-
-    def cerrar(self) -> None:
-        cerrar_reservas()
-
-
-class EjecutorLocal:
-    """Procesos de esta máquina (``concurrent.futures``)."""
-
-    def __init__(self, trabajos: int):
-        self.trabajos = trabajos
-        self.nombre = f"{trabajos} procesos locales"
-        self._grupo = ProcessPoolExecutor(max_workers=trabajos)
-
-    def enviar(self, funcion, *args) -> Future:
-        return self._grupo.submit(funcion, *args)
-
-    def enviar_a_cada_trabajador(self, funcion, *args) -> list:
-        """La tarea una vez en el grupo: sus procesos son copias de este (mismo entorno, misma máquina)."""
-        return [self._grupo.submit(funcion, *args)]
-
-    def terminados(self, futuros):
-        return as_completed(futuros)
-
-    def reiniciar(self) -> None:
-        """Tras la caída de un proceso, un grupo nuevo (el anterior queda inservible)."""
-        self._grupo.shutdown(wait=False, cancel_futures=True)
-        self._grupo = ProcessPoolExecutor(max_workers=self.trabajos)
-
-    def cerrar(self) -> None:
-        self._grupo.shutdown(wait=True, cancel_futures=True)
-
-
-class EjecutorDask:
-    """Un clúster de Dask: ``direccion`` ``tcp://…`` de un planificador ya en marcha, o None para un
-    ``LocalCluster`` de ``trabajos`` procesos de un hilo."""
-
-    def __init__(self, direccion: str | None, trabajos: int = 2):
-        from distributed import Client, LocalCluster
-
-        self.cluster = None
-        if direccion is None:
-            self.cluster = LocalCluster(n_workers=trabajos, threads_per_worker=1, processes=True,
-                                        dashboard_address=None, silence_logs=logging.ERROR)
-            self.cliente = Client(self.cluster)
-            self.nombre = f"Dask local ({trabajos} procesos)"
-        else:
-            self.cliente = Client(direccion, timeout="30s")
-            self.nombre = f"Dask en {direccion} ({len(self.cliente.scheduler_info()['workers'])} trabajadores)"
-
-    def enviar(self, funcion, *args):
-        return self.cliente.submit(funcion, *args, pure=False)
-
-    def enviar_a_cada_trabajador(self, funcion, *args) -> list:
-        """La tarea en cada trabajador del clúster (cada uno puede tener otro entorno u otras rutas). Si uno se va,
-        su tarea pasa a otro (no se queda esperando): el resultado dice en qué trabajador se ejecutó."""
-        return [self.cliente.submit(funcion, *args, pure=False, workers=[w], allow_other_workers=True)
-                for w in self.cliente.scheduler_info()["workers"]]
-
-    def terminados(self, futuros):
-        from distributed import as_completed as terminados_dask
-
-        return terminados_dask(futuros)
-
-    def reiniciar(self) -> None:
-        pass  # Dask reintenta en otro trabajador por su cuenta
-
-    def cerrar(self) -> None:
-        self.cliente.close()
-        if self.cluster is not None:
-            self.cluster.close()
-
-
-def crear_ejecutor(trabajos: int = 1, cluster: str | None = None):
-    """El ejecutor que piden las opciones: ``cluster`` = "local" o "tcp://…" para Dask; si no, procesos."""
-    if cluster:
-        return EjecutorDask(None if cluster == "local" else cluster, trabajos)
-    return EjecutorLocal(trabajos) if trabajos > 1 else EjecutorEnProceso()
-
-
 # ---------------------------------------------------------------- el escritor
 
 
 class Escritor:
-    """El único que escribe: el ``resultado.json`` de cada trabajo y su registro en el libro de nbgrader,
-    en cuanto llega (si el lote se corta, lo ya escrito queda)."""
+    """El único que escribe: el cuaderno ejecutado y el ``resultado.json`` de cada trabajo y su registro en el
+    libro de nbgrader, en cuanto llega (si el lote se corta, lo ya escrito queda)."""
 
     def __init__(self, raiz: Path, tareas: list[str]):
         self.raiz = raiz
@@ -390,9 +282,17 @@ class Escritor:
     def __exit__(self, *exc) -> None:
         self.libro.__exit__(*exc)
 
-    def escribir(self, r: Resultado, nuevo: bool = True) -> None:
+    def escribir(self, r: Resultado, nuevo: bool = True, cuaderno: bytes | None = None) -> None:
+        """Registra ``r`` en el libro; antes escribe ``cuaderno`` (el ejecutado, si llega) y, si ``r`` es
+        ``nuevo``, su ``resultado.json``."""
+        carpeta = carpeta_resultado(self.raiz, r.alumno, r.tarea)
+        if cuaderno is not None:
+            carpeta.mkdir(parents=True, exist_ok=True)
+            temporal = carpeta / f".{r.tarea}.ipynb.escribiendo"
+            temporal.write_bytes(cuaderno)
+            os.replace(temporal, carpeta / f"{r.tarea}.ipynb")
         if nuevo:
-            registros.escribir(r, carpeta_resultado(self.raiz, r.alumno, r.tarea))
+            registros.escribir(r, carpeta)
         self.libro.registrar(r)
 
 
@@ -404,100 +304,6 @@ def leer_resultado(carpeta: Path) -> Resultado | None:
 def leer_resultados(raiz: Path, tareas: list[str] | None = None) -> list[Resultado]:
     """Todos los ``resultado.json`` de ``autograded/`` (de las ``tareas`` dadas), ordenados."""
     return registros.leer_todos(raiz / config.DIR_CALIFICADOS, tareas)[0]
-
-
-# ---------------------------------------------------------------- el canario
-
-
-class CanarioFallido(RuntimeError):
-    """La solución de referencia no sacó la nota máxima o la versión en blanco no sacó 0: el entorno de
-    calificación está roto y no se escribe nada."""
-
-
-@dataclass
-class Canario:
-    """Lo que costó y dónde se ejecutó la prueba previa del entorno."""
-
-    tareas: list[str]
-    donde: list[str]
-    segundos: float
-
-    def describir(self) -> str:
-        lugares = sorted(set(self.donde))
-        return (f"Canario: la solución y la versión en blanco de {', '.join(self.tareas)} dan la nota máxima y 0 "
-                f"en {len(lugares)} trabajador(es) ({', '.join(lugares)}): {self.segundos:.1f} s.")
-
-
-def ejecutar_canario(tarea: str, tipo: str, raiz: Path, limites: Limites) -> tuple[Resultado, str]:
-    """En un trabajador: califica la solución de referencia (``tipo`` "solucion") o la versión del alumno en
-    blanco ("blanco") de ``tarea`` como una entrega más (misma caja, límites y reserva) en una carpeta temporal.
-    Devuelve el resultado y el nombre del trabajador."""
-    import socket
-
-    fuente = config.cuaderno_fuente(tarea, raiz)
-    entrega = fuente if tipo == "solucion" else config.cuaderno_publicado(tarea, raiz)
-    with tempfile.TemporaryDirectory(prefix="canario-") as tmp:
-        r = calificacion.evaluar_entrega(entrega, fuente, f"canario-{tipo}", tarea, Path(tmp), limites,
-                                         reserva=_reserva(raiz, limites))
-    return r, f"{socket.gethostname()}:{os.getpid()}"
-
-
-def fallo_canario(r: Resultado, tipo: str) -> str | None:
-    """Qué está mal en el resultado del canario (en español, con la causa), o None si es lo esperado."""
-    automaticas = [n for n in r.notas if n.estado != "manual"]
-    if tipo == "solucion":
-        mal = [n for n in automaticas if n.puntos != n.maximo]
-        if r.estado == "ok" and not mal:
-            return None
-        esperado = "la nota máxima"
-    else:
-        mal = [n for n in automaticas if n.puntos != 0]
-        if r.estado == "ok" and not mal:
-            return None
-        esperado = "0"
-    nombre = "la solución de referencia" if tipo == "solucion" else "la versión del alumno en blanco"
-    texto = (f"{r.tarea}: {nombre} debía sacar {esperado} y sacó {r.puntos:g}/{r.maximo:g} "
-             f"({ESTADOS.get(r.estado, r.estado)}).")
-    if r.mensaje:
-        texto += f" {r.mensaje}"
-    if mal and r.estado != "error_interno":
-        texto += f" Primer ejercicio distinto: {mal[0].ejercicio}: {mal[0].mensaje}"
-    return texto
-
-
-def comprobar_entorno(tareas: list[str], raiz: Path, limites: Limites, ejecutor) -> Canario:
-    """El canario: la solución (nota máxima) y la versión en blanco (0) de cada tarea, con el mismo ejecutor,
-    caja y límites que el lote, en cada trabajador. Lanza ``CanarioFallido`` con la causa si algo no cuadra."""
-    inicio = time.monotonic()
-    faltan = [t for t in tareas if not config.cuaderno_publicado(t, raiz).is_file()]
-    if faltan:
-        raise CanarioFallido(
-            f"No se calificó nada: falta la versión del alumno de {', '.join(faltan)} (notebooks/), que el canario "
-            f"califica para comprobar que vale 0. Genérala con `python -m grader publicar {' '.join(faltan)}` o, "
-            "bajo tu responsabilidad, califica con --sin-canario.")
-    futuros = {}
-    for tarea in tareas:
-        for tipo in ("solucion", "blanco"):
-            for futuro in ejecutor.enviar_a_cada_trabajador(ejecutar_canario, tarea, tipo, raiz, limites):
-                futuros[futuro] = tipo
-    fallos, donde = [], []
-    for futuro in ejecutor.terminados(list(futuros)):
-        try:
-            r, trabajador = futuro.result()
-        except Exception as e:
-            fallos.append(f"el trabajador que ejecutaba el canario falló ({type(e).__name__}: {e})")
-            continue
-        donde.append(trabajador)
-        fallo = fallo_canario(r, futuros[futuro])
-        if fallo is not None:
-            fallos.append(f"{fallo} [en {trabajador}]")
-    if fallos:
-        raise CanarioFallido(
-            "No se calificó nada (ni resultados, ni libro, ni CSV): la prueba previa del entorno (el canario) "
-            "falló, así que la calificación sería injusta para toda la clase.\n"
-            + "\n".join(f"  - {f}" for f in dict.fromkeys(fallos))
-            + "\nArregla el entorno y vuelve a calificar (o, bajo tu responsabilidad, usa --sin-canario).")
-    return Canario(list(tareas), donde, round(time.monotonic() - inicio, 1))
 
 
 # ---------------------------------------------------------------- el lote
@@ -574,41 +380,81 @@ def reutilizables(trabajos: list[Trabajo], raiz: Path, limites: Limites,
     return firmas, hechos
 
 
-def calificar_lote(trabajos: list[Trabajo], raiz: Path, limites: Limites, ejecutor, forzar: bool = False,
+def _enviar(ejecutor: Ejecutor, paquete: ejecutores.Paquete):
+    try:
+        return ejecutor.enviar(ejecutores.calificar_paquete, paquete)
+    except Exception:  # la caída de un proceso dejó inservible el grupo: uno nuevo
+        ejecutor.reiniciar()
+        return ejecutor.enviar(ejecutores.calificar_paquete, paquete)
+
+
+def _repartir(ejecutor: Ejecutor, trabajos: list[Trabajo], preparar_uno) -> Iterator[tuple[Trabajo, object]]:
+    """Califica ``trabajos`` con ``ejecutor`` con como mucho dos por trabajador en vuelo (solo sus bytes en
+    memoria). Da cada trabajo según termina con su ``Resultado`` si no hizo falta kernel, lo ``Devuelto`` por su
+    trabajador, o la excepción si el trabajador murió."""
+    cola, en_vuelo = iter(trabajos), {}
+    while True:
+        while len(en_vuelo) < 2 * ejecutor.trabajadores and (t := next(cola, None)) is not None:
+            preparado = preparar_uno(t)
+            if isinstance(preparado, Resultado):
+                yield t, preparado
+            else:
+                en_vuelo[_enviar(ejecutor, preparado)] = t
+        if not en_vuelo:
+            return
+        futuro = ejecutor.primero(list(en_vuelo))
+        t = en_vuelo.pop(futuro)
+        try:
+            devuelto = futuro.result()
+        except Exception as e:
+            devuelto = e
+        yield t, devuelto
+
+
+def calificar_lote(trabajos: list[Trabajo], raiz: Path, limites: Limites, ejecutor: Ejecutor, forzar: bool = False,
                    progreso: bool | None = None) -> tuple[list[Resultado], int]:
-    """Califica los trabajos con ``ejecutor`` y escribe cada resultado en cuanto llega. Devuelve los
-    resultados (en el orden de ``trabajos``) y cuántos se reutilizaron por no haber cambiado."""
+    """Califica los trabajos con ``ejecutor`` y escribe cada resultado (y su cuaderno ejecutado) en cuanto llega.
+    Devuelve los resultados (en el orden de ``trabajos``) y cuántos se reutilizaron por no haber cambiado."""
     firmas, hechos = reutilizables(trabajos, raiz, limites, forzar)
     reutilizados = len(hechos)
     cache: dict = {}
     pendientes = sorted((t for t in trabajos if t not in hechos), key=lambda t: -_coste(t, raiz, cache))
+    curso = ejecutor.curso_en_trabajadores(raiz)
+
+    def preparar_uno(t: Trabajo):
+        return preparar(t, raiz, limites, curso)
+
     with Escritor(raiz, sorted({t.tarea for t in trabajos})) as escritor, \
             Progreso(len(trabajos), progreso) as barra:
+        def anotar(t: Trabajo, r: Resultado, cuaderno: bytes | None = None) -> None:
+            hechos[t] = r
+            escritor.escribir(r, cuaderno=cuaderno)
+            barra.avanzar(r)
+
+        def recibir(t: Trabajo, llegado) -> bool:
+            """Anota lo que llegó de ``t``; False si su trabajador murió (no hay nada que anotar)."""
+            if isinstance(llegado, Exception):
+                return False
+            if isinstance(llegado, Resultado):
+                anotar(t, completar(llegado, t, firmas[t]))
+            elif llegado.rechazo:  # el trabajador no pudo calificar con su copia del curso
+                anotar(t, _fallo(t, raiz, limites, firmas[t], llegado.rechazo))
+            else:
+                anotar(t, completar(llegado.resultado, t, firmas[t]), llegado.cuaderno)
+            return True
+
         for t in list(hechos):
             cambio = hechos[t].extraviados != list(t.extraviados)
             hechos[t].extraviados = list(t.extraviados)
             escritor.escribir(hechos[t], nuevo=cambio)
             barra.avanzar(hechos[t])
-        caidos = []
-        futuros = {ejecutor.enviar(ejecutar_trabajo, t, raiz, limites, firmas[t]): t for t in pendientes}
-        for futuro in ejecutor.terminados(list(futuros)):
-            try:
-                hechos[futuros[futuro]] = futuro.result()
-            except Exception:  # un proceso trabajador murió: se reintenta abajo, de uno en uno
-                caidos.append(futuros[futuro])
-                continue
-            escritor.escribir(hechos[futuros[futuro]])
-            barra.avanzar(hechos[futuros[futuro]])
+        caidos = [t for t, llegado in _repartir(ejecutor, pendientes, preparar_uno) if not recibir(t, llegado)]
         for t in caidos:  # de uno en uno: la caída de uno no arrastra a los demás
             ejecutor.reiniciar()
-            try:
-                r = next(iter(ejecutor.terminados([ejecutor.enviar(ejecutar_trabajo, t, raiz, limites, firmas[t])])))
-                hechos[t] = r.result()
-            except Exception as e:
-                hechos[t] = _fallo(t, raiz, limites, firmas[t],
-                                   f"el proceso que la calificaba se detuvo ({type(e).__name__})")
-            escritor.escribir(hechos[t])
-            barra.avanzar(hechos[t])
+            for _, llegado in _repartir(ejecutor, [t], preparar_uno):
+                if not recibir(t, llegado):
+                    anotar(t, _fallo(t, raiz, limites, firmas[t],
+                                     f"el proceso que la calificaba se detuvo ({type(llegado).__name__})"))
     return [hechos[t] for t in trabajos], reutilizados
 
 
@@ -696,7 +542,7 @@ def calificar_carpeta(entregas: Path, tareas: list[str], trabajos: int = 1, csv:
     lista = exploracion.trabajos
     inicio = time.monotonic()
     propio = ejecutor is None
-    ejecutor = ejecutor or crear_ejecutor(trabajos, cluster)
+    ejecutor = ejecutor or ejecutores.crear_ejecutor(trabajos, cluster)
     prueba = None
     try:
         if canario:
