@@ -336,7 +336,9 @@ def construir_parser() -> argparse.ArgumentParser:
                    help="CSV de notas (por defecto calificaciones.csv; al lado, calificaciones_lms.csv "
                         "para Moodle/Canvas)")
     s.add_argument("--cluster", metavar="DIRECCION",
-                   help="califica con Dask: «local» (un LocalCluster de --trabajos procesos) o tcp://host:8786")
+                   help="califica con Dask: «local» (un LocalCluster de --trabajos procesos) o tcp://host:8786 "
+                        "(trabajadores de un hilo, cada uno con su clon del curso en el mismo commit; las entregas "
+                        "viajan como datos)")
     s.add_argument("--forzar", action="store_true", help="vuelve a calificar también las entregas que no cambiaron")
     s.add_argument("--curso", metavar="CARPETA",
                    help="otro directorio de curso (con solutions/; ahí se escriben autograded/ y el libro)")
