@@ -6,7 +6,7 @@ import nbformat
 import pytest
 
 from curso import config
-from grader.motor import calificacion, ejecucion, lote
+from grader.motor import calificacion, ejecucion, ejecutores
 from grader.motor.reserva import Reserva
 from grader.nucleo.limites import Limites
 
@@ -34,11 +34,11 @@ def test_reserva_por_delante_un_kernel_por_entrega_y_nada_al_cerrar():
 
 
 def test_el_lote_en_este_proceso_cierra_sus_reservas(copia_curso_minimo):
-    lote._reserva(copia_curso_minimo, Limites())
-    kernels = [k for r in lote._RESERVAS.values() for k in r._listos]
+    ejecutores._reserva(copia_curso_minimo, Limites())
+    kernels = [k for r in ejecutores._RESERVAS.values() for k in r._listos]
     assert len(kernels) == config.KERNELS_EN_RESERVA
-    lote.EjecutorEnProceso().cerrar()
-    assert not lote._RESERVAS and not any(k.privada.exists() for k in kernels)
+    ejecutores.EjecutorEnProceso().cerrar()
+    assert not ejecutores._RESERVAS and not any(k.privada.exists() for k in kernels)
 
 
 def test_sin_madre_la_reserva_lanza_kernels_como_siempre(monkeypatch, capsys):

@@ -38,8 +38,6 @@ from grader.nucleo.resultado import BANDERAS, ESTADOS, Resultado
 
 NOMBRE_RESULTADO = registros.NOMBRE
 
-# Nombres de antes que aún usa tests/test_reserva.py (sobran cuando los tome de grader.motor.ejecutores).
-_RESERVAS, _reserva, EjecutorEnProceso = ejecutores._RESERVAS, ejecutores._reserva, ejecutores.EjecutorEnProceso
 
 
 @dataclass(frozen=True)
