@@ -254,3 +254,9 @@ def test_entrega_ilegible_vale_cero_sin_ejecutarse(tmp_path, monkeypatch, crear,
     assert r.estado == "archivo_invalido", f"estado {r.estado}: {r.mensaje}"
     assert r.banderas == banderas
     assert r.notas == puntuacion.notas_a_cero(nb_fuente, r.mensaje), "todo a 0 (lo manual, pendiente) y por qué"
+
+
+def test_un_bom_al_principio_no_estropea_la_entrega(tmp_path):
+    """Algunos editores de Windows escriben un BOM de UTF-8 al principio: el cuaderno se lee igual."""
+    ruta = _escrita(tmp_path, "\ufeff".encode() + json.dumps(_cuaderno_json()).encode("utf-8"))
+    assert entregas.leer_entrega(ruta).cells[0].source == "x = 1", "con BOM el cuaderno debe leerse entero"

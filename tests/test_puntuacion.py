@@ -296,6 +296,7 @@ def test_manipulacion_detectada_por_comprobar_vale_cero():
     ("1.5", 1.5, "parcial"),
     ("0", 0, "parcial"),
     ("-2", 0, "parcial"),
+    ("nan", 0, "parcial"),
     (str(DOBLE.puntos + 4), DOBLE.puntos, "correcto"),
     (str(DOBLE.puntos), DOBLE.puntos, "correcto"),
 ])
@@ -514,3 +515,13 @@ def test_evidencia_real_cuaderno_parado_antes_deja_sin_ejecutar_lo_que_sigue():
     nota = _nota(puntuacion.puntuar(nb, FUENTE, _evidencia_real(nb, registro, Limites())), DOBLE)
     assert (nota.puntos, nota.estado) == (0, "no_ejecutado"), "lo que sigue a la parada no llegó a ejecutarse"
     assert f"antes, en la celda del ejercicio {SUMA.ejercicio}, el kernel se detuvo" in nota.mensaje, nota.mensaje
+
+
+def test_una_celda_calificada_con_la_marca_de_omitir_es_un_error_de_la_fuente():
+    """Una celda de pruebas con la marca de omitir no se ejecutaría al calificar (todos tendrían 0): la fuente
+    no se acepta."""
+    fuente = copy.deepcopy(FUENTE)
+    pruebas = _celda(fuente, SUMA.grade_id)
+    pruebas.source += f"\n{celdas.MARCA_OMITIR}"
+    problemas = celdas.errores_de_estructura(fuente)
+    assert any(SUMA.grade_id in p and celdas.MARCA_OMITIR in p for p in problemas), problemas

@@ -163,10 +163,12 @@ def errores_de_estructura(nb) -> list[str]:
         if m.grade_id in vistos:
             problemas.append(f"id repetido: {m.grade_id}")
         vistos.add(m.grade_id)
+        if se_omite(celda):
+            problemas.append(f"la celda {m.grade_id} lleva {MARCA_OMITIR}: al calificar no se ejecutaría")
         if m.tipo == "ejercicio":
             ejercicios_vistos.append(m.ejercicio)
-            if "### BEGIN SOLUTION" not in celda.source:
-                problemas.append(f"el ejercicio {m.ejercicio} no tiene ### BEGIN SOLUTION")
+            if INICIO_SOLUCION not in celda.source:
+                problemas.append(f"el ejercicio {m.ejercicio} no tiene {INICIO_SOLUCION}")
         elif m.tipo == "pruebas":
             pruebas_vistas.append(m.ejercicio)
             if m.ejercicio not in ejercicios_vistos:

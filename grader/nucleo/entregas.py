@@ -103,7 +103,7 @@ def leer_entrega(ruta: Path):
     if not datos.strip():
         raise EntregaInvalida(f"El archivo {ruta.name} está vacío.")
     try:
-        texto = datos.decode("utf-8")
+        texto = datos.decode("utf-8-sig")  # un BOM al principio (algunos editores de Windows) no lo estropea
     except UnicodeDecodeError:
         raise EntregaInvalida(f"{ruta.name} no es un cuaderno de Jupyter: no es un archivo de texto (UTF-8).") from None
     try:

@@ -12,6 +12,7 @@ Son funciones de datos a datos: se prueban con cuadernos escritos a mano (``test
 from __future__ import annotations
 
 import copy
+import math
 import re
 from dataclasses import dataclass
 from typing import Protocol
@@ -132,11 +133,12 @@ def error_de(celda) -> tuple[str, str] | None:
 
 
 def _numero(texto: str | None, maximo: float) -> float | None:
-    """El número de un resultado mostrado, acotado a [0, maximo]; None si no es un número."""
+    """El número de un resultado mostrado, acotado a [0, maximo] (NaN vale 0); None si no es un número."""
     try:
-        return min(max(float(texto), 0.0), maximo)
+        valor = float(texto)
     except (TypeError, ValueError):
         return None
+    return 0.0 if math.isnan(valor) else min(max(valor, 0.0), maximo)
 
 
 def nota_parcial(celda, maximo: float) -> float | None:
