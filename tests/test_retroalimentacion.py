@@ -144,3 +144,18 @@ def test_una_pagina_que_fugaria_no_se_escribe(copia_curso_minimo):
     assert "honesto" in hecho.problemas[0] and "no se escribió" in hecho.problemas[0]
     assert not (raiz / config.DIR_RETRO / "honesto" / TAREA_MINIMA / f"{TAREA_MINIMA}.html").exists()
     assert "PROBLEMA INTERNO" in hecho.texto()
+
+
+def test_el_mensaje_de_toda_la_entrega_se_dice_una_vez():
+    """Un archivo no válido da 0 en cada ejercicio con el mismo motivo: la página lo dice arriba, una vez, y
+    cada ejercicio remite a él (sin kernel: el resumen sale del registro)."""
+    from grader.nucleo import puntuacion
+    from grader.nucleo.resultado import Resultado
+    from tests.conftest import cuaderno_minimo
+
+    motivo = "99_minimo.ipynb está dañado: no es JSON válido (línea 3, columna 1)."
+    r = Resultado("ana", TAREA_MINIMA, "archivo_invalido", mensaje=motivo,
+                  notas=puntuacion.notas_a_cero(cuaderno_minimo(), motivo))
+    resumen = retroalimentacion._resumen(r)
+    assert resumen.count("está dañado") == 1, "el motivo debe aparecer una sola vez en el resumen"
+    assert resumen.count(retroalimentacion.VER_ARRIBA) == len(r.notas), resumen

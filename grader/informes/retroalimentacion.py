@@ -98,9 +98,19 @@ def _puntos(nota: registro.NotaEjercicio) -> str:
     return f"{nota.puntos:g} / {nota.maximo:g}"
 
 
+VER_ARRIBA = "Ver el mensaje del principio."
+
+
+def comentario(nota: registro.NotaEjercicio, resultado: registro.Resultado) -> str:
+    """El mensaje de una nota, salvo que repita el de toda la entrega (p. ej. un archivo no válido: se dice una
+    vez, arriba, y no en cada ejercicio)."""
+    return VER_ARRIBA if resultado.mensaje and nota.mensaje == resultado.mensaje else nota.mensaje
+
+
 def _resumen(resultado: registro.Resultado) -> str:
     filas = "".join(
-        f"<tr><td>{html.escape(n.ejercicio)}</td><td>{_puntos(n)}</td><td>{html.escape(n.mensaje)}</td></tr>"
+        f"<tr><td>{html.escape(n.ejercicio)}</td><td>{_puntos(n)}</td>"
+        f"<td>{html.escape(comentario(n, resultado))}</td></tr>"
         for n in resultado.notas
     )
     avisos = "".join(f"<li>{html.escape(a)}</li>" for a in resultado.avisos)
@@ -129,7 +139,7 @@ def cuaderno_de_retro(nb, resultado: registro.Resultado):
         nota = notas.get(m.grade_id)
         if nota is not None:
             signo = "✔" if nota.estado == "correcto" else "✘"
-            texto = f"{signo} {_puntos(nota).replace(' ', '')}: {nota.mensaje}\n"
+            texto = f"{signo} {_puntos(nota).replace(' ', '')}: {comentario(nota, resultado)}\n"
             celda.outputs.append(nbformat.v4.new_output("stream", name="stdout", text=texto))
     nb.cells.insert(0, nbformat.v4.new_markdown_cell(_resumen(resultado)))
     return nb
