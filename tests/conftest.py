@@ -58,13 +58,14 @@ CELDAS_MINIMAS = [
 TAREA_MINIMA = "99_minimo"
 
 
-def cuaderno_minimo():
-    """La fuente de la tarea mínima preparada (marcas, metadatos nbgrader, celdas generadas), sin ejecutar."""
+def cuaderno_minimo(celdas: list[tuple[str, str]] = CELDAS_MINIMAS, tarea: str = TAREA_MINIMA):
+    """La fuente de la tarea mínima (u otra con esas ``celdas``: tipo, texto) preparada (marcas, metadatos
+    nbgrader, celdas generadas), sin ejecutar."""
     nb = nbformat.v4.new_notebook(cells=[
         nbformat.v4.new_markdown_cell(texto) if tipo == "markdown" else nbformat.v4.new_code_cell(texto)
-        for tipo, texto in CELDAS_MINIMAS
+        for tipo, texto in celdas
     ])
-    fuentes.preparar(nb, TAREA_MINIMA)
+    fuentes.preparar(nb, tarea)
     return nb
 
 

@@ -1,13 +1,21 @@
 """Comprobación barata de respuestas erróneas típicas (``tests/errores/<tarea>.yml``).
 
 Un solo kernel por cuaderno: se ejecuta la solución una vez (como al calificar, sin las celdas
-# OMITIR_AL_CALIFICAR) y, para cada respuesta errónea, se sustituye la celda del ejercicio, se re-ejecutan solo
-las celdas posteriores y se puntúa con la misma función que el calificador. Después se restaura la
-solución. Así se comprueba que cada error pierde exactamente los puntos de su ejercicio.
+# OMITIR_AL_CALIFICAR) y, para cada respuesta, se sustituye la celda del ejercicio, se ejecutan las celdas
+que pueden dar otro resultado y se puntúa con la misma función que el calificador (las demás conservan la
+salida de la solución). Después se devuelve el kernel al estado de la solución. Así se comprueba que cada
+error pierde exactamente los puntos de su ejercicio.
+
+Qué celdas se ejecutan lo decide ``dependencias`` (análisis de nombres, conservador); el kernel lo vigila:
+tras cada prueba, lo que el análisis daba por intacto debe tener la misma huella que con la solución, y las
+bibliotecas (funciones de sus módulos, configuración) deben seguir igual (``sonda_banco``). Si no, la
+respuesta se vuelve a probar ejecutando todas las celdas desde su ejercicio en un kernel nuevo, como si no
+hubiera análisis. Una respuesta con trampas solo necesita su propia nota: se ejecuta hasta sus pruebas.
 """
 from __future__ import annotations
 
 import copy
+import json
 import multiprocessing
 import os
 from concurrent.futures import ProcessPoolExecutor
@@ -18,10 +26,12 @@ import nbformat
 import yaml
 
 from curso import config
+from grader.mantenimiento import dependencias, sonda_banco
 from grader.nucleo import celdas, cuadernos, puntuacion
 from grader.nucleo import resultado as registros
 
 DIR_ERRORES = config.RAIZ / "tests" / "errores"
+_SONDA = Path(sonda_banco.__file__).read_text(encoding="utf-8")  # se ejecuta dentro del kernel
 
 # Trampas: sustituir funciones de las que dependen las pruebas (se añaden a una respuesta errónea).
 TRAMPAS = {
@@ -87,71 +97,155 @@ def _celda_respuesta(ejercicio: str, codigo: str):
 
 
 class Banco:
-    """Un kernel con la solución de una tarea ya ejecutada, para probar respuestas sobre ella."""
+    """Un kernel con la solución de una tarea ya ejecutada, para probar respuestas sobre ella.
 
-    def __init__(self, tarea: str, raiz: Path = config.RAIZ):
+    ``otros``: el código de todas las respuestas que se van a probar (lo que leen de antes se mantiene como
+    con la solución entre una prueba y otra)."""
+
+    def __init__(self, tarea: str, raiz: Path = config.RAIZ, otros: list[str] = ()):
         self.fuente = nbformat.read(config.cuaderno_fuente(tarea, raiz), as_version=4)
         self.nb, _ = puntuacion.combinar(self.fuente, self.fuente)
         self.carpeta = config.cuaderno_fuente(tarea, raiz).parent
         # Lo que viene tras la última celda calificada no cambia ninguna nota: no se ejecuta.
         self.fin = 1 + max(i for i, c in enumerate(self.nb.cells)
                            if c.cell_type == "code" and c.metadata.get("nbgrader", {}).get("grade"))
+        self.otros = list(otros)
         self._sesion = None
         self.cliente = None
 
     def __enter__(self):
-        self._sesion = cuadernos.sesion(self.nb, self.carpeta)
-        self.cliente = self._sesion.__enter__()
-        self._ejecutar_desde(0, self.nb, self.fin)
-        self.base = puntuacion.puntuar(self.nb, self.fuente)
-        self.limpio = copy.deepcopy(self.nb)  # nbclient escribe cada celda ejecutada en cliente.nb
-        self._sucio_desde = len(self.nb.cells)
-        self._ejecutar_suelto(_GUARDAR)
+        self._arrancar()
         return self
 
     def __exit__(self, *exc):
         return self._sesion.__exit__(*exc)
 
-    def _ejecutar_suelto(self, codigo: str) -> None:
-        """Ejecuta código auxiliar en el kernel sin tocar ningún cuaderno."""
+    def _arrancar(self) -> None:
+        """Kernel nuevo con la solución ejecutada, su catálogo, sus huellas y las de sus bibliotecas."""
+        self._sesion = cuadernos.sesion(self.nb, self.carpeta)
+        self.cliente = self._sesion.__enter__()
+        self.limpio = copy.deepcopy(self.nb)  # nbclient escribe cada celda ejecutada en cliente.nb
+        self._ejecutar_suelto(f"__banco__ = {{}}\nexec({_SONDA!r}, __banco__)")
+        efectos = self._ejecutar_observando(self._codigo(0, self.fin - 1), self.limpio)
+        self.base = puntuacion.puntuar(self.limpio, self.fuente)
+        self._ejecutar_suelto(_GUARDAR)
+        catalogo = dependencias.Catalogo(**self._consultar("catalogo"))
+        self.deps = dependencias.Dependencias({i: self.limpio.cells[i].source for i in self._codigo(0, self.fin - 1)},
+                                              catalogo, tuple(self.otros), efectos_base=efectos)
+        self.huellas, self.bibliotecas = self._consultar("huellas"), self._consultar("bibliotecas")
+
+    def _ejecutar_observando(self, indices: list[int], nb) -> dict[int, set[str]]:
+        """Ejecuta ``indices`` y devuelve, de cada celda, los datos cuya huella cambió (o aparecieron o se fueron)."""
+        efectos, antes = {}, self._consultar("huellas")
+        for i in indices:
+            self._ejecutar([i], nb)
+            despues = self._consultar("huellas")
+            efectos[i] = {n for n in antes.keys() | despues.keys() if antes.get(n) != despues.get(n)}
+            antes = despues
+        return efectos
+
+    def _reiniciar(self) -> None:
+        self._sesion.__exit__(None, None, None)
+        self._arrancar()
+
+    def _codigo(self, desde: int, hasta: int) -> list[int]:
+        """Índices de las celdas de código que se ejecutan al calificar, en ``[desde, hasta]``."""
+        return [i for i in range(desde, hasta + 1) if self.nb.cells[i].cell_type == "code"
+                and celdas.ETIQUETA_OMITIR not in self.nb.cells[i].metadata.get("tags", [])]
+
+    def _ejecutar_suelto(self, codigo: str) -> list:
+        """Ejecuta código auxiliar en el kernel sin tocar ningún cuaderno; devuelve sus salidas."""
         self.cliente.nb = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell(codigo)])
         self.cliente.execute_cell(self.cliente.nb.cells[0], 0)
+        return self.cliente.nb.cells[0].outputs
 
-    def _ejecutar_desde(self, inicio: int, nb, fin: int | None = None) -> None:
+    def _consultar(self, funcion: str) -> dict:
+        """Lo que devuelve una función de ``sonda_banco`` ejecutada en el kernel sobre sus globales."""
+        salidas = self._ejecutar_suelto(f"print(__banco__[{funcion!r}](globals()))")
+        texto = "".join(s.get("text", "") for s in salidas if s.get("name") == "stdout")
+        if not texto:
+            raise RuntimeError(f"la sonda del banco falló en el kernel ({funcion}): {salidas}")
+        return json.loads(texto)
+
+    def _ejecutar(self, indices: list[int], nb) -> None:
         self.cliente.nb = nb
-        for i in range(inicio, len(nb.cells) if fin is None else fin):
+        for i in indices:
             celda = nb.cells[i]
-            if celdas.ETIQUETA_OMITIR in celda.metadata.get("tags", []):
-                continue
-            if celda.cell_type == "code":
-                celda.outputs, celda.execution_count = [], None
+            celda.outputs, celda.execution_count = [], None
             self.cliente.execute_cell(celda, i)
 
     def posicion(self, ejercicio: str) -> int:
         return next(i for i, c in enumerate(self.limpio.cells) if puntuacion.id_estable(c) == ejercicio)
 
-    def probar(self, ejercicio: str, codigo: str) -> list[registros.NotaEjercicio]:
-        """Notas de la tarea con ``codigo`` como respuesta de ``ejercicio``.
+    def _ultima_prueba(self, ejercicio: str) -> int:
+        """La celda de pruebas de ``ejercicio`` (la última que decide su nota)."""
+        gid = ejercicio + celdas.SUFIJO_PRUEBAS
+        return max(i for i, c in enumerate(self.limpio.cells) if puntuacion.id_estable(c) == gid)
 
-        Solo se re-ejecuta desde la celda del ejercicio; antes se reparan con la solución las celdas que
-        dejó tocadas la prueba anterior (por eso conviene probar en el orden del cuaderno).
-        """
+    def probar(self, ejercicio: str, codigo: str, solo_su_nota: bool = False) -> list[registros.NotaEjercicio]:
+        """Notas de la tarea con ``codigo`` como respuesta de ``ejercicio``; al volver, el kernel queda como
+        con la solución. Con ``solo_su_nota`` (trampas) solo vale la nota de ese ejercicio: se ejecuta hasta sus
+        pruebas y no se vigilan las bibliotecas (las trampas las cambian a propósito; se restauran)."""
         i = self.posicion(ejercicio)
-        self._reparar_hasta(i)
+        hasta = self._ultima_prueba(ejercicio) if solo_su_nota else self.fin - 1
+        variante = self._variante(i, ejercicio, codigo)
+        plan = self.deps.plan(i, codigo, hasta)
+        if plan is None:
+            return self._probar_todo(variante, i, hasta)
+        indices, estado = plan
+        self._ejecutar(indices, variante)
+        notas = puntuacion.puntuar(variante, self.fuente)
+        distintos, _ = self._distintos(self.deps.vivos - self.deps.cambiados(estado))
+        if distintos or (not solo_su_nota and self._bibliotecas_cambiadas()):
+            # El análisis no vio algo que la respuesta cambió: se prueba como si no lo hubiera.
+            self._reiniciar()
+            return self._probar_todo(self._variante(i, ejercicio, codigo), i, hasta)
+        self._restaurar(estado, trampas=solo_su_nota)
+        return notas
+
+    def _variante(self, i: int, ejercicio: str, codigo: str):
         variante = copy.deepcopy(self.limpio)
         variante.cells[i] = _celda_respuesta(ejercicio, codigo)
         variante.cells[i].metadata["nbgrader"] = self.limpio.cells[i].metadata["nbgrader"]
-        self._ejecutar_desde(i, variante, self.fin)
-        self._sucio_desde = min(self._sucio_desde, i)
-        return puntuacion.puntuar(variante, self.fuente)
+        return variante
 
-    def _reparar_hasta(self, fin: int) -> None:
-        """Deshace trampas y re-ejecuta la solución en las celdas [sucio_desde, fin)."""
-        if self._sucio_desde >= fin:
+    def _probar_todo(self, variante, i: int, hasta: int) -> list[registros.NotaEjercicio]:
+        """Ejecuta todas las celdas de ``[i, hasta]`` con la respuesta y después arranca un kernel nuevo."""
+        self._ejecutar(self._codigo(i, hasta), variante)
+        notas = puntuacion.puntuar(variante, self.fuente)
+        self._reiniciar()
+        return notas
+
+    def _distintos(self, nombres: set[str]) -> tuple[set[str], dict]:
+        """Los de ``nombres`` cuya huella cambió desde que el kernel quedó como con la solución, y las huellas
+        de ahora."""
+        ahora = self._consultar("huellas")
+        return {n for n in nombres if n in self.huellas and ahora.get(n) != self.huellas[n]}, ahora
+
+    def _bibliotecas_cambiadas(self) -> bool:
+        ahora = self._consultar("bibliotecas")
+        return any(ahora[k] != v for k, v in self.bibliotecas.items() if k in ahora)
+
+    def _restaurar(self, estado, trampas: bool) -> None:
+        """Devuelve el kernel al estado de la solución: deshace las trampas, vuelve a ejecutar con la solución
+        las celdas que hacen falta y borra lo que la respuesta creó. Si el kernel no queda como la solución
+        (o el análisis no sabe cómo restaurarlo), arranca uno nuevo."""
+        if trampas:
+            self._ejecutar_suelto(_RESTAURAR)
+        indices = self.deps.restauracion(estado)
+        if indices is None:
+            self._reiniciar()
             return
-        self._ejecutar_suelto(_RESTAURAR)
-        self._ejecutar_desde(self._sucio_desde, copy.deepcopy(self.limpio), fin)
-        self._sucio_desde = fin
+        self._ejecutar(indices, copy.deepcopy(self.limpio))
+        sobrantes = sorted(self.deps.sobrantes(estado))
+        if sobrantes:
+            self._ejecutar_suelto(f"for __n in {sobrantes!r}:\n    globals().pop(__n, None)\ndel __n")
+        tocados = set().union(*(self.deps.toca[j] for j in indices))
+        distintos, ahora = self._distintos(self.deps.vivos - tocados)
+        if distintos or self._bibliotecas_cambiadas():
+            self._reiniciar()
+        else:  # lo que se volvió a ejecutar puede no repetir sus valores (pesos iniciales al azar)
+            self.huellas = ahora
 
 
 def _comparar(error: Error, notas, base) -> list[str]:
@@ -172,12 +266,12 @@ def _comparar(error: Error, notas, base) -> list[str]:
     return problemas
 
 
-def _probar_tramo(tarea: str, raiz: Path, pruebas: list[tuple[Error, bool]]):
+def _probar_tramo(tarea: str, raiz: Path, pruebas: list[tuple[Error, bool]], otros: list[str]):
     """Prueba ``pruebas`` (en el orden del cuaderno) en un kernel propio: (notas de la solución, veredictos)."""
     veredictos = []
-    with Banco(tarea, raiz) as banco:
+    with Banco(tarea, raiz, otros) as banco:
         for error, es_trampa in pruebas:
-            notas = banco.probar(error.ejercicio, error.codigo)
+            notas = banco.probar(error.ejercicio, error.codigo, solo_su_nota=es_trampa)
             if es_trampa:
                 nota = next(n for n in notas if n.ejercicio == error.ejercicio)
                 problemas = [] if nota.puntos == 0 else [f"las trampas aprobaron {error.ejercicio}"]
@@ -207,13 +301,14 @@ def verificar(tarea: str, errores: list[Error] | None = None, trampas: bool = Tr
     fuente = nbformat.read(config.cuaderno_fuente(tarea, raiz), as_version=4)
     posicion = {puntuacion.id_estable(c): i for i, c in enumerate(fuente.cells)}
     pruebas.sort(key=lambda p: posicion[p[0].ejercicio])
+    otros = [e.codigo for e, _ in pruebas]
     trabajos = max(1, min(trabajos or os.cpu_count() or 1, len(pruebas)))
     if trabajos == 1:
-        return _probar_tramo(tarea, raiz, pruebas)
+        return _probar_tramo(tarea, raiz, pruebas, otros)
     # Alternas (no seguidas): cada kernel recorre el cuaderno en orden y la carga queda repartida.
     tramos = [pruebas[k::trabajos] for k in range(trabajos)]
     with ProcessPoolExecutor(trabajos, mp_context=multiprocessing.get_context("spawn")) as grupo:
-        partes = list(grupo.map(_probar_tramo, [tarea] * trabajos, [raiz] * trabajos, tramos))
+        partes = list(grupo.map(_probar_tramo, [tarea] * trabajos, [raiz] * trabajos, tramos, [otros] * trabajos))
     por_error = {(p[0].ejercicio, p[0].descripcion, p[0].codigo): k for k, p in enumerate(pruebas)}
     veredictos = sorted((v for _, vs in partes for v in vs),
                         key=lambda v: por_error[(v.error.ejercicio, v.error.descripcion, v.error.codigo)])
