@@ -7,7 +7,7 @@ import nbformat
 import pytest
 
 from curso import config
-from grader.nucleo import cuadernos, validacion
+from grader.nucleo import celdas, cuadernos, validacion
 from tests.conftest import TAREAS
 
 
@@ -51,12 +51,14 @@ def test_saneado_ignora_direcciones_de_memoria(tmp_path):
 
 
 def test_fuente_real_alterada_falla(tmp_path):
-    """Una salida de referencia alterada en un cuaderno real del curso hace fallar nbval."""
+    """Una salida de referencia alterada en un cuaderno real del curso hace fallar nbval. El cuaderno llega
+    hasta esa celda (con su cabecera): lo que viene después ya lo comprueba ``test_fuente_reproduce_sus_salidas``."""
     tarea = TAREAS[0]
     nb = nbformat.read(config.cuaderno_fuente(tarea), as_version=4)
-    marcada = next(c for c in nb.cells if c.cell_type == "code" and "# NBVAL_CHECK_OUTPUT" in c.source
-                   and any(s.get("output_type") == "stream" for s in c.outputs))
-    salida = next(s for s in marcada.outputs if s.get("output_type") == "stream")
+    k = next(i for i, c in enumerate(nb.cells) if celdas.compara_salida(c)
+             and any(s.get("output_type") == "stream" for s in c.outputs))
+    nb.cells = nb.cells[:k + 1]
+    salida = next(s for s in nb.cells[k].outputs if s.get("output_type") == "stream")
     salida["text"] = "valor alterado a propósito\n" + salida["text"]
     ruta = tmp_path / f"{tarea}.ipynb"
     nbformat.write(nb, ruta)
