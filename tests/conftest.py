@@ -14,17 +14,23 @@ from grader.nucleo import cuadernos
 TAREAS = config.tareas()
 
 # Lo más largo primero (medido con --durations en CI): `make test` reparte las pruebas entre un proceso por
-# núcleo (pytest-xdist) y así ninguno se queda al final ejecutando él solo un cuaderno entero.
+# núcleo (pytest-xdist, --dist worksteal: el que acaba roba la cola del otro) y así ninguno se queda al final
+# ejecutando él solo un cuaderno entero. Los cuadernos de nbval 07 y 08 (entrenan) van antes que los demás.
 LARGAS_PRIMERO = (
-    "test_nbval.py::test_fuente_reproduce_sus_salidas",
-    "test_ida_y_vuelta.py::test_errores_tipicos_pierden_solo_sus_puntos",
-    "test_nbgrader_plano.py::test_autograde_de_nbgrader_coincide",
-    "test_lab.py::test_make_lab_sirve_los_cuadernos",
-    "test_intercambio.py",
+    "test_nbval.py::test_fuente_reproduce_sus_salidas[07",
+    "test_nbval.py::test_fuente_reproduce_sus_salidas[08",
     "test_demo.py",
-    "test_retroalimentacion.py",
+    "test_nbgrader_plano.py::test_autograde_de_nbgrader_coincide",
     "test_canario.py",
+    "test_intercambio.py",
+    "test_comparar_autoevaluar.py::test_comparar_la_solucion_de_un_cuaderno_real_coincide",
+    "test_nbval.py::test_fuente_reproduce_sus_salidas",
+    "test_retroalimentacion.py",
+    "test_lab.py::test_make_lab_sirve_los_cuadernos",
+    "test_ida_y_vuelta.py::test_errores_tipicos_pierden_solo_sus_puntos",
+    "test_mutaciones.py",
     "test_conda.py",
+    "test_colab.py",
     "test_sitio.py",
 )
 
