@@ -26,7 +26,7 @@ def _nbgrader(raiz: Path, *args) -> subprocess.CompletedProcess:
 
 
 @pytest.mark.parametrize("tarea", TAREAS)
-def test_autograde_de_nbgrader_coincide(tarea, tmp_path):
+def test_autograde_de_nbgrader_coincide(tarea, tmp_path, reserva_del_curso):
     raiz = tmp_path / "curso"
     raiz.mkdir()
     for enlace in ("grader", "data"):
@@ -55,7 +55,8 @@ def test_autograde_de_nbgrader_coincide(tarea, tmp_path):
 
     from nbgrader.api import Gradebook
 
-    nuestro = calificacion.calificar_entrega(entrega, fuente, alumno, tarea, tmp_path / "nuestro")
+    nuestro = calificacion.calificar_entrega(entrega, fuente, alumno, tarea, tmp_path / "nuestro",
+                                             reserva=reserva_del_curso)
     with Gradebook(f"sqlite:///{raiz / config.LIBRO}", config.CURSO_ID) as gb:
         for nota in nuestro.notas:
             if nota.puntos is None:
