@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from curso import config
 from grader.mantenimiento import mutaciones
-from grader.nucleo import celdas, cuadernos
+from grader.nucleo import cuadernos
 from tests.conftest import cuaderno_minimo
 
 TAREA = "99_fugas"
@@ -50,17 +50,8 @@ ERRORES = [
 ]
 
 
-def _fuente_sin_tensorflow():
-    """La fuente con una cabecera que solo importa ``comprobar``: el banco no depende de lo que importe la
-    cabecera, y cada kernel arranca sin cargar TensorFlow (la prueba arranca varios)."""
-    nb = cuaderno_minimo(CELDAS, TAREA)
-    cabecera = next(c for c in nb.cells if celdas.es_cabecera(c))
-    cabecera.source = f"{celdas.MARCA_CABECERA}\nfrom curso import comprobar"
-    return nb
-
-
 def test_una_respuesta_que_rompe_otro_ejercicio_se_ve_y_el_kernel_vuelve_a_la_solucion(tmp_path):
-    cuadernos.escribir(_fuente_sin_tensorflow(), config.cuaderno_fuente(TAREA, tmp_path))
+    cuadernos.escribir(cuaderno_minimo(CELDAS, TAREA), config.cuaderno_fuente(TAREA, tmp_path))
     base, veredictos = mutaciones.verificar(TAREA, ERRORES, trampas=False, raiz=tmp_path, trabajos=1)
     assert [(n.ejercicio, n.puntos) for n in base] == [("ej99_media", 1), ("ej99_cociente", 2)]
     problemas = {v.error.descripcion: " ".join(v.problemas) for v in veredictos}
