@@ -93,19 +93,6 @@ def curso_minimo(tmp_path_factory) -> Path:
     return raiz
 
 
-@pytest.fixture(scope="session")
-def reserva_del_curso():
-    """Kernels en su caja para calificar los cuadernos del curso como en un lote: clonados de una madre que
-    importó TensorFlow una vez (si se puede aislar; si no, cada uno en frío), uno nuevo para cada entrega."""
-    from grader.motor import calificacion
-    from grader.motor.reserva import Reserva
-    from grader.nucleo.limites import Limites
-
-    kernels = Reserva(calificacion.aislamiento_para(config.RAIZ, Limites()), tamano=0)
-    yield kernels
-    kernels.cerrar()
-
-
 @pytest.fixture()
 def copia_curso_minimo(curso_minimo, tmp_path) -> Path:
     """Copia desechable del curso mínimo (para pruebas que escriben libro o entregas)."""

@@ -12,14 +12,13 @@ from grader.nucleo import cuadernos
 from tests.conftest import TAREAS
 
 
-def _calificar(tarea, entrega, tmp_path, reserva):
-    return calificacion.calificar_entrega(entrega, config.cuaderno_fuente(tarea), "prueba", tarea, tmp_path,
-                                          reserva=reserva)
+def _calificar(tarea, entrega, tmp_path):
+    return calificacion.calificar_entrega(entrega, config.cuaderno_fuente(tarea), "prueba", tarea, tmp_path)
 
 
 @pytest.mark.parametrize("tarea", TAREAS)
-def test_solucion_nota_maxima(tarea, tmp_path, reserva_del_curso):
-    r = _calificar(tarea, config.cuaderno_fuente(tarea), tmp_path, reserva_del_curso)
+def test_solucion_nota_maxima(tarea, tmp_path):
+    r = _calificar(tarea, config.cuaderno_fuente(tarea), tmp_path)
     assert r.estado == "ok", r.mensaje
     fallidas = [(n.ejercicio, n.mensaje) for n in r.notas if n.puntos is not None and n.puntos != n.maximo]
     assert not fallidas
@@ -31,8 +30,8 @@ def test_solucion_nota_maxima(tarea, tmp_path, reserva_del_curso):
 
 
 @pytest.mark.parametrize("tarea", TAREAS)
-def test_version_en_blanco_vale_cero(tarea, tmp_path, reserva_del_curso):
-    r = _calificar(tarea, config.cuaderno_publicado(tarea), tmp_path, reserva_del_curso)
+def test_version_en_blanco_vale_cero(tarea, tmp_path):
+    r = _calificar(tarea, config.cuaderno_publicado(tarea), tmp_path)
     assert r.estado == "ok", r.mensaje
     assert r.puntos == 0
     assert all(n.estado in ("sin_responder", "manual") for n in r.notas), [(n.ejercicio, n.mensaje) for n in r.notas]

@@ -26,7 +26,7 @@ def _nbgrader(raiz: Path, *args) -> subprocess.CompletedProcess:
 
 
 @pytest.mark.parametrize("tarea", TAREAS)
-def test_autograde_de_nbgrader_coincide(tarea, tmp_path, reserva_del_curso):
+def test_autograde_de_nbgrader_coincide(tarea, tmp_path):
     raiz = tmp_path / "curso"
     raiz.mkdir()
     for enlace in ("grader", "data"):
@@ -55,8 +55,7 @@ def test_autograde_de_nbgrader_coincide(tarea, tmp_path, reserva_del_curso):
 
     from nbgrader.api import Gradebook
 
-    nuestro = calificacion.calificar_entrega(entrega, fuente, alumno, tarea, tmp_path / "nuestro",
-                                             reserva=reserva_del_curso)
+    nuestro = calificacion.calificar_entrega(entrega, fuente, alumno, tarea, tmp_path / "nuestro")
     with Gradebook(f"sqlite:///{raiz / config.LIBRO}", config.CURSO_ID) as gb:
         for nota in nuestro.notas:
             if nota.puntos is None:
