@@ -159,10 +159,9 @@ class Banco:
         self.cliente.execute_cell(self.cliente.nb.cells[0], 0)
         return self.cliente.nb.cells[0].outputs
 
-    def _consultar(self, funcion: str, *argumentos) -> dict:
+    def _consultar(self, funcion: str) -> dict:
         """Lo que devuelve una función de ``sonda_banco`` ejecutada en el kernel sobre sus globales."""
-        extra = "".join(f", {a!r}" for a in argumentos)
-        salidas = self._ejecutar_suelto(f"print(__banco__[{funcion!r}](globals(){extra}))")
+        salidas = self._ejecutar_suelto(f"print(__banco__[{funcion!r}](globals()))")
         texto = "".join(s.get("text", "") for s in salidas if s.get("name") == "stdout")
         if not texto:
             raise RuntimeError(f"la sonda del banco falló en el kernel ({funcion}): {salidas}")
@@ -229,9 +228,8 @@ class Banco:
 
     def _restaurar(self, estado, trampas: bool) -> None:
         """Devuelve el kernel al estado de la solución: deshace las trampas, vuelve a ejecutar con la solución
-        las celdas que hacen falta y borra lo que la respuesta creó. Si las bibliotecas no quedan como con la
-        solución (o el análisis no sabe cómo restaurarlo), arranca uno nuevo; que los datos quedaron como con la
-        solución lo comprueba la prueba siguiente (lo que no debía cambiar no cambió)."""
+        las celdas que hacen falta y borra lo que la respuesta creó. Si el kernel no queda como la solución
+        (o el análisis no sabe cómo restaurarlo), arranca uno nuevo."""
         if trampas:
             self._ejecutar_suelto(_RESTAURAR)
         indices = self.deps.restauracion(estado)
@@ -242,14 +240,12 @@ class Banco:
         sobrantes = sorted(self.deps.sobrantes(estado))
         if sobrantes:
             self._ejecutar_suelto(f"for __n in {sobrantes!r}:\n    globals().pop(__n, None)\ndel __n")
-        if self._bibliotecas_cambiadas():
+        tocados = set().union(*(self.deps.toca[j] for j in indices))
+        distintos, ahora = self._distintos(self.deps.vivos - tocados)
+        if distintos or self._bibliotecas_cambiadas():
             self._reiniciar()
-            return
-        # Lo que se volvió a ejecutar puede no repetir sus valores (pesos iniciales al azar): sus huellas nuevas
-        # son las de la solución para la próxima prueba (que vigila, como esta, todo lo demás).
-        tocados = sorted(set().union(*(self.deps.toca[j] for j in indices)) | set(sobrantes))
-        nuevas = self._consultar("huellas", tocados)
-        self.huellas = {n: h for n, h in self.huellas.items() if n not in tocados} | nuevas
+        else:  # lo que se volvió a ejecutar puede no repetir sus valores (pesos iniciales al azar)
+            self.huellas = ahora
 
 
 def _comparar(error: Error, notas, base) -> list[str]:

@@ -122,12 +122,10 @@ def huella(v, profundidad: int = 0) -> str | None:
     return None
 
 
-def huellas(espacio: dict, nombres: list[str] | None = None) -> str:
-    """JSON nombre -> huella de cada dato que se sabe comparar (solo de ``nombres``, si se dan)."""
-    resultado, globales = {}, _globales(espacio)
-    if nombres is not None:
-        globales = {n: globales[n] for n in nombres if n in globales}
-    for n, v in globales.items():
+def huellas(espacio: dict) -> str:
+    """JSON nombre -> huella de cada dato que se sabe comparar."""
+    resultado = {}
+    for n, v in _globales(espacio).items():
         if tipo(v) not in ("modulo", "codigo"):
             h = huella(v)
             if h is not None:
